@@ -7,12 +7,12 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/attention.html.md"""
 # %% auto #0
 __all__ = ['attention', 'Attention']
 
-# %% ../nbs/04_attention.ipynb #6d71ccf0
+# %% ../nbs/04_attention.ipynb #fdd38bf3
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-# %% ../nbs/04_attention.ipynb #3ac05746
+# %% ../nbs/04_attention.ipynb #19905c83
 def attention(q:torch.Tensor, # queries (..., N, D_h)
               k:torch.Tensor, # keys (..., N, D_h)
               v:torch.Tensor, # values (..., N, D_h)
@@ -22,7 +22,7 @@ def attention(q:torch.Tensor, # queries (..., N, D_h)
     A = (q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5).softmax(dim=-1)
     return F.dropout(A, dropout_p) @ v, A
 
-# %% ../nbs/04_attention.ipynb #b095331b
+# %% ../nbs/04_attention.ipynb #ebdeff31
 class Attention(nn.Module):
     "Multi-head self-attention, eq. (8), with one qkv projection; fused, or explicit with the weights."
     def __init__(self,
@@ -42,10 +42,12 @@ class Attention(nn.Module):
 
     def forward(self, x:torch.Tensor, # (B, N, D)
                 return_attn:bool=False, # also return the attention weights
-               ) -> tuple: # output (B, N, D) and the weights (B, k, N, N), or None
+                num_queries:int|None=None, # outputs for the first `num_queries` tokens only (keys and values: all)
+               ) -> tuple: # output (B, Q, D) and the weights (B, k, Q, N), or None; Q = num_queries or N
         B, N, D = x.shape
         q, k, v = self.qkv(x).reshape(B, N, 3, self.num_heads, D // self.num_heads).permute(2, 0, 3, 1, 4).unbind(0)
+        q = q[:, :, :num_queries]
         p = self.attn_drop if self.training else 0.
         if self.fused_attn and not return_attn: x, A = F.scaled_dot_product_attention(q, k, v, dropout_p=p), None
         else: x, A = attention(q, k, v, p)
-        return self.proj_drop(self.proj(x.transpose(1, 2).reshape(B, N, D))), A
+        return self.proj_drop(self.proj(x.transpose(1, 2).reshape(B, -1, D))), A

@@ -7,12 +7,12 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/block.html.md"""
 # %% auto #0
 __all__ = ['Mlp', 'Block']
 
-# %% ../nbs/05_block.ipynb #70bc541a
+# %% ../nbs/05_block.ipynb #c519fe0b
 import torch
 from torch import nn
 from .attention import Attention
 
-# %% ../nbs/05_block.ipynb #fa8520cf
+# %% ../nbs/05_block.ipynb #f126a1d7
 class Mlp(nn.Module):
     "The MLP of eq. (3): Linear, GELU, Linear, with dropout after each dense layer."
     def __init__(self,
@@ -26,7 +26,7 @@ class Mlp(nn.Module):
 
     def forward(self, x): return self.drop2(self.fc2(self.drop1(self.act(self.fc1(x)))))
 
-# %% ../nbs/05_block.ipynb #a79ec326
+# %% ../nbs/05_block.ipynb #e526cd91
 class Block(nn.Module):
     "A pre-norm Transformer encoder block, eqs. (2) and (3)."
     def __init__(self,
@@ -46,7 +46,8 @@ class Block(nn.Module):
 
     def forward(self, z:torch.Tensor, # z_{l-1}, (B, N, D)
                 return_attn:bool=False, # also return the attention weights
-               ) -> tuple: # z_l (B, N, D), and the weights (B, k, N, N) or None
-        a, A = self.attn(self.norm1(z), return_attn)
-        z = a + z  # eq. (2)
+                num_queries:int|None=None, # compute the outputs of the first `num_queries` tokens only
+               ) -> tuple: # z_l (B, Q, D), and the weights (B, k, Q, N) or None; Q = num_queries or N
+        a, A = self.attn(self.norm1(z), return_attn, num_queries)
+        z = a + z[:, :num_queries]  # eq. (2)
         return self.mlp(self.norm2(z)) + z, A  # eq. (3)

@@ -8,7 +8,7 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/model.html.md"""
 __all__ = ['presets', 'VisionTransformer', 'init_weights', 'position_embeddings', 'embed', 'forward_features', 'forward_head',
            'forward', 'set_img_size', 'list_models', 'create_model']
 
-# %% ../nbs/06_model.ipynb #e4ee917e
+# %% ../nbs/06_model.ipynb #9623014d
 from collections import OrderedDict
 from difflib import get_close_matches
 import torch
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from .embedding import PatchEmbed, pos_embed_2d, resample_pos_embed
 from .block import Block
 
-# %% ../nbs/06_model.ipynb #41741bdc
+# %% ../nbs/06_model.ipynb #c1f917bb
 class VisionTransformer(nn.Module):
     "The Vision Transformer (ViT) of section 3.1."
     def __init__(self,
@@ -60,7 +60,7 @@ class VisionTransformer(nn.Module):
         self.head = nn.Linear(representation_size or embed_dim, num_classes) if num_classes else nn.Identity()
         self.init_weights(zero_head)
 
-# %% ../nbs/06_model.ipynb #f61291f4
+# %% ../nbs/06_model.ipynb #cab74923
 @torch.no_grad()
 def init_weights(self:VisionTransformer, zero_head:bool=True):
     "Initialise all weights as the paper's reference code does."
@@ -80,7 +80,7 @@ def init_weights(self:VisionTransformer, zero_head:bool=True):
     if zero_head and isinstance(self.head, nn.Linear): nn.init.zeros_(self.head.weight); nn.init.zeros_(self.head.bias)
 VisionTransformer.init_weights = init_weights
 
-# %% ../nbs/06_model.ipynb #3ee90680
+# %% ../nbs/06_model.ipynb #4908bdbd
 def position_embeddings(self:VisionTransformer, grid:tuple, # (H/P, W/P) of the input
                        ) -> torch.Tensor|None: # (1, prefix + N, D), or None for pos_embed='none'
     "E_pos for a grid of patches, resampled in 2D when it differs from the training grid."
@@ -100,14 +100,15 @@ def embed(self:VisionTransformer, x:torch.Tensor, # images (B, C, H, W)
     return self.pos_drop(z if pe is None else z + pe)
 VisionTransformer.position_embeddings, VisionTransformer.embed = position_embeddings, embed
 
-# %% ../nbs/06_model.ipynb #f6dbcb45
+# %% ../nbs/06_model.ipynb #e548324a
 def forward_features(self:VisionTransformer, x:torch.Tensor, # images (B, C, H, W)
                      return_attn:bool=False, # also return each layer's attention weights
+                     last_queries:int|None=None, # the last block computes only the first `last_queries` tokens
                     ): # tokens (B, T, D) after the final LayerNorm; with return_attn, (tokens, [L x (B, k, T, T)])
     "The encoder: z_0, then L blocks, then LayerNorm."
     z, attns = self.embed(x), []
-    for blk in self.blocks:
-        z, A = blk(z, return_attn)
+    for i, blk in enumerate(self.blocks):
+        z, A = blk(z, return_attn, last_queries if i == len(self.blocks) - 1 else None)
         attns.append(A)
     z = self.norm(z)
     return (z, attns) if return_attn else z
@@ -124,12 +125,13 @@ def forward(self:VisionTransformer, x:torch.Tensor, # images (B, C, H, W)
             return_attn:bool=False, # also return each layer's attention weights
            ): # logits (B, K); with return_attn, (logits, [L x (B, k, T, T)])
     "Images to class logits."
-    if not return_attn: return self.forward_head(self.forward_features(x))
+    if not return_attn:  # with [class]-token pooling nothing reads the last block's other outputs: skip them
+        return self.forward_head(self.forward_features(x, last_queries=1 if self.global_pool == 'token' else None))
     z, attns = self.forward_features(x, return_attn=True)
     return self.forward_head(z), attns
 VisionTransformer.forward_features, VisionTransformer.forward_head, VisionTransformer.forward = forward_features, forward_head, forward
 
-# %% ../nbs/06_model.ipynb #1d54c631
+# %% ../nbs/06_model.ipynb #2b1d2e7e
 @torch.no_grad()
 def set_img_size(self:VisionTransformer, img_size:int, # the new training resolution, divisible by P
                 ):
@@ -146,7 +148,7 @@ def set_img_size(self:VisionTransformer, img_size:int, # the new training resolu
     return self
 VisionTransformer.set_img_size = set_img_size
 
-# %% ../nbs/06_model.ipynb #07d6d1ce
+# %% ../nbs/06_model.ipynb #1c02581e
 def _vit(patch_size, embed_dim, depth, num_heads, img_size=224, **kw):
     return dict(patch_size=patch_size, embed_dim=embed_dim, depth=depth, num_heads=num_heads, img_size=img_size, **kw)
 

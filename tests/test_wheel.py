@@ -1,0 +1,26 @@
+"The wheel holds every exported module and works when installed, away from the repository."
+import os, subprocess, sys, zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+
+def test_wheel_installs_and_runs(tmp_path):
+    subprocess.run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '-w', tmp_path/'dist', ROOT],
+                   check=True, capture_output=True)
+    whl, = (tmp_path/'dist').glob('vit_nbdev-*.whl')
+    names = zipfile.ZipFile(whl).namelist()
+    modules = sorted(p.name for p in (ROOT/'vit_nbdev').glob('*.py'))
+    assert sorted(n.split('/')[1] for n in names if n.startswith('vit_nbdev/')) == modules
+    assert not any(n.startswith(('nbs/', 'tests/')) for n in names)
+    site = tmp_path/'site'
+    subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', '--target', site, whl],
+                   check=True, capture_output=True)
+    code = ("import torch, vit_nbdev; from vit_nbdev.model import create_model; "
+            "m = create_model('vit_tiny_patch4_32', depth=2).eval(); "
+            "print(vit_nbdev.__file__); print(tuple(m(torch.randn(2, 3, 32, 32)).shape))")
+    env = {**os.environ, 'PYTHONPATH': str(site)}
+    r = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    path, shape = r.stdout.strip().splitlines()
+    assert path.startswith(str(site)), path
+    assert shape == '(2, 10)'
