@@ -2,7 +2,8 @@
 # Setup makes a virtual environment in $(VENV) and installs the package with its dev extra (editable).
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# The stamp is named by pyproject.toml's checksum, not its time: nbdev-export rewrites that file unchanged.
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .PHONY: course test setup check
 
@@ -15,10 +16,11 @@ test: $(STAMP)  ## set up, then run every test: the notebooks' own tests, then t
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP):
 	python3 -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 check: $(STAMP)  ## nbdev's CI check: notebooks clean and exported (run on a committed tree)
