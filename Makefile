@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 .PHONY: course test setup check
 
 course: $(STAMP)  ## set up, then open the course in JupyterLab
-	$(BIN)/jupyter lab nbs/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) nbs/
 
 test: $(STAMP)  ## set up, then run every test: the notebooks' own tests, then the integration tests
 	$(BIN)/nbdev-test --do-print --timing

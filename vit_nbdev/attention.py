@@ -7,12 +7,12 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/attention.html.md"""
 # %% auto #0
 __all__ = ['attention', 'Attention']
 
-# %% ../nbs/04_attention.ipynb #fdd38bf3
+# %% ../nbs/04_attention.ipynb #8a9a3191
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-# %% ../nbs/04_attention.ipynb #19905c83
+# %% ../nbs/04_attention.ipynb #80d7459e
 def attention(q:torch.Tensor, # queries (..., N, D_h)
               k:torch.Tensor, # keys (..., N, D_h)
               v:torch.Tensor, # values (..., N, D_h)
@@ -22,7 +22,7 @@ def attention(q:torch.Tensor, # queries (..., N, D_h)
     A = (q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5).softmax(dim=-1)
     return F.dropout(A, dropout_p) @ v, A
 
-# %% ../nbs/04_attention.ipynb #ebdeff31
+# %% ../nbs/04_attention.ipynb #2d652027
 class Attention(nn.Module):
     "Multi-head self-attention, eq. (8), with one qkv projection; fused, or explicit with the weights."
     def __init__(self,

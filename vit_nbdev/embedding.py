@@ -7,13 +7,13 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/embedding.html.md"""
 # %% auto #0
 __all__ = ['PatchEmbed', 'pos_embed_2d', 'resample_pos_embed']
 
-# %% ../nbs/03_embedding.ipynb #73b64154
+# %% ../nbs/03_embedding.ipynb #332edea0
 import torch
 from torch import nn
 import torch.nn.functional as F
 from .patches import check_images
 
-# %% ../nbs/03_embedding.ipynb #8f9b2eee
+# %% ../nbs/03_embedding.ipynb #6c00f2d9
 class PatchEmbed(nn.Module):
     "The projection E of eq. (1) applied to every P x P patch: a conv with kernel = stride = P."
     def __init__(self,
@@ -35,7 +35,7 @@ class PatchEmbed(nn.Module):
         check_images(x, self.patch_size, self.in_chans)
         return self.proj(x).flatten(2).transpose(1, 2)
 
-# %% ../nbs/03_embedding.ipynb #f6830fb7
+# %% ../nbs/03_embedding.ipynb #9cffb825
 def pos_embed_2d(pos_y:torch.Tensor, # row embeddings (1, H/P, D/2)
                  pos_x:torch.Tensor, # column embeddings (1, W/P, D/2)
                 ) -> torch.Tensor: # (1, H/P * W/P, D), patch (i, j) gets [pos_y[i]; pos_x[j]]
@@ -45,7 +45,7 @@ def pos_embed_2d(pos_y:torch.Tensor, # row embeddings (1, H/P, D/2)
     cols = pos_x[:, None].expand(-1, gh, -1, -1)
     return torch.cat([rows, cols], dim=-1).flatten(1, 2)
 
-# %% ../nbs/03_embedding.ipynb #cd11f030
+# %% ../nbs/03_embedding.ipynb #8630daf3
 def resample_pos_embed(pos_embed:torch.Tensor, # (1, prefix + gh*gw, D)
                        new_grid:tuple, # the new (rows, cols) of patches
                        old_grid:tuple|None=None, # the current (gh, gw); `None` for a square grid

@@ -7,14 +7,14 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/images.html.md"""
 # %% auto #0
 __all__ = ['sample_images', 'load_image', 'normalize', 'denormalize', 'to_display', 'show_images']
 
-# %% ../nbs/01_images.ipynb #db47fb77
+# %% ../nbs/01_images.ipynb #4f8cf590
 from pathlib import Path
 from difflib import get_close_matches
 import torch
 from torchvision.io import decode_image, ImageReadMode
 from torchvision.transforms.v2 import functional as TF
 
-# %% ../nbs/01_images.ipynb #8590d81f
+# %% ../nbs/01_images.ipynb #2261d49e
 def sample_images() -> dict:
     "Paths of the real photographs bundled with scikit-image and matplotlib, by name."
     import skimage, matplotlib
@@ -22,7 +22,7 @@ def sample_images() -> dict:
     return {'astronaut': sk/'astronaut.png', 'chelsea': sk/'chelsea.png', 'coffee': sk/'coffee.png',
             'rocket': sk/'rocket.jpg', 'grace_hopper': mpl/'grace_hopper.jpg'}
 
-# %% ../nbs/01_images.ipynb #6b1e204d
+# %% ../nbs/01_images.ipynb #17897481
 def load_image(src:str|Path, # a name from `sample_images()` or the path of an image file
                size:int|None=224, # resize the shorter side to this and centre-crop a square; `None` keeps the original
               ) -> torch.Tensor: # uint8 (3, size, size)
@@ -37,7 +37,7 @@ def load_image(src:str|Path, # a name from `sample_images()` or the path of an i
     if size is None: return img
     return TF.center_crop(TF.resize(img, size, antialias=True), size)
 
-# %% ../nbs/01_images.ipynb #2497ca07
+# %% ../nbs/01_images.ipynb #32f91bad
 def normalize(img:torch.Tensor, # uint8 image(s), (..., 3, H, W)
              ) -> torch.Tensor: # float32 in [-1, 1]
     "Scale uint8 pixels to [-1, 1], the ViT's input range."
@@ -48,7 +48,7 @@ def denormalize(x:torch.Tensor, # float image(s) in [-1, 1], (..., 3, H, W)
     "Map [-1, 1] back to [0, 1] for display."
     return ((x + 1) / 2).clamp(0, 1)
 
-# %% ../nbs/01_images.ipynb #7fbbedff
+# %% ../nbs/01_images.ipynb #7b564740
 def to_display(img:torch.Tensor, # uint8 (3, H, W), or float in [-1, 1]
               ) -> torch.Tensor: # float (H, W, 3) in [0, 1]
     "An image as matplotlib's `imshow` wants it."

@@ -7,7 +7,7 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/model.html.md"""
 # %% auto #0
 __all__ = ['presets', 'VisionTransformer', 'list_models', 'create_model']
 
-# %% ../nbs/06_model.ipynb #7f306bbe
+# %% ../nbs/06_model.ipynb #92d4d8d3
 from collections import OrderedDict
 from difflib import get_close_matches
 from fastcore.basics import patch
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from .embedding import PatchEmbed, pos_embed_2d, resample_pos_embed
 from .block import Block
 
-# %% ../nbs/06_model.ipynb #d54db6d1
+# %% ../nbs/06_model.ipynb #f86c9f83
 class VisionTransformer(nn.Module):
     "The Vision Transformer (ViT) of section 3.1."
     def __init__(self,
@@ -60,7 +60,7 @@ class VisionTransformer(nn.Module):
         self.head = nn.Linear(representation_size or embed_dim, num_classes) if num_classes else nn.Identity()
         self.init_weights(zero_head)
 
-# %% ../nbs/06_model.ipynb #0b6bc548
+# %% ../nbs/06_model.ipynb #0eb9d64e
 @patch
 @torch.no_grad()
 def init_weights(self:VisionTransformer, zero_head:bool=True):
@@ -80,7 +80,7 @@ def init_weights(self:VisionTransformer, zero_head:bool=True):
     if self.cls_token is not None: nn.init.zeros_(self.cls_token)
     if zero_head and isinstance(self.head, nn.Linear): nn.init.zeros_(self.head.weight); nn.init.zeros_(self.head.bias)
 
-# %% ../nbs/06_model.ipynb #c510c43c
+# %% ../nbs/06_model.ipynb #d554d913
 @patch
 def position_embeddings(self:VisionTransformer, grid:tuple, # (H/P, W/P) of the input
                        ) -> torch.Tensor|None: # (1, prefix + N, D), or None for pos_embed='none'
@@ -101,7 +101,7 @@ def embed(self:VisionTransformer, x:torch.Tensor, # images (B, C, H, W)
     pe = self.position_embeddings((x.shape[-2] // P, x.shape[-1] // P))
     return self.pos_drop(z if pe is None else z + pe)
 
-# %% ../nbs/06_model.ipynb #17b8d668
+# %% ../nbs/06_model.ipynb #8adf0dc4
 @patch
 def forward_features(self:VisionTransformer, x:torch.Tensor, # images (B, C, H, W)
                      return_attn:bool=False, # also return each layer's attention weights
@@ -134,7 +134,7 @@ def forward(self:VisionTransformer, x:torch.Tensor, # images (B, C, H, W)
     z, attns = self.forward_features(x, return_attn=True)
     return self.forward_head(z), attns
 
-# %% ../nbs/06_model.ipynb #863a1f2e
+# %% ../nbs/06_model.ipynb #e831fa24
 @patch
 @torch.no_grad()
 def set_img_size(self:VisionTransformer, img_size:int, # the new training resolution, divisible by P
@@ -151,7 +151,7 @@ def set_img_size(self:VisionTransformer, img_size:int, # the new training resolu
     self.patch_embed.grid_size = new
     return self
 
-# %% ../nbs/06_model.ipynb #66a69383
+# %% ../nbs/06_model.ipynb #0e0cd2ef
 def _vit(patch_size, embed_dim, depth, num_heads, img_size=224, **kw):
     return dict(patch_size=patch_size, embed_dim=embed_dim, depth=depth, num_heads=num_heads, img_size=img_size, **kw)
 

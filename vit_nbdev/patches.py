@@ -7,11 +7,11 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/patches.html.md"""
 # %% auto #0
 __all__ = ['check_images', 'patchify', 'unpatchify', 'show_patches']
 
-# %% ../nbs/02_patches.ipynb #846021d9
+# %% ../nbs/02_patches.ipynb #7f53a5a4
 import torch
 from .images import to_display
 
-# %% ../nbs/02_patches.ipynb #e746f9eb
+# %% ../nbs/02_patches.ipynb #fca4bb8a
 def check_images(x:torch.Tensor, # a batch of images, (B, C, H, W)
                  patch_size:int, # P
                  in_chans:int|None=None, # expected C; `None` accepts any
@@ -29,7 +29,7 @@ def check_images(x:torch.Tensor, # a batch of images, (B, C, H, W)
         raise ValueError(f"Image size {H}x{W} is not divisible by the patch size {patch_size}. "
                          f"Resize or centre-crop to a multiple of {patch_size}, e.g. {fix}.")
 
-# %% ../nbs/02_patches.ipynb #d6af421a
+# %% ../nbs/02_patches.ipynb #0d33f679
 def patchify(x:torch.Tensor, # images (B, C, H, W)
              patch_size:int, # P
             ) -> torch.Tensor: # patches (B, N, P*P*C), N = HW/P^2, in row-major grid order
@@ -40,7 +40,7 @@ def patchify(x:torch.Tensor, # images (B, C, H, W)
     x = x.reshape(B, C, H//P, P, W//P, P).permute(0, 2, 4, 3, 5, 1)  # B, H/P, W/P, P, P, C
     return x.reshape(B, (H//P) * (W//P), P*P*C)
 
-# %% ../nbs/02_patches.ipynb #c8cd8f2d
+# %% ../nbs/02_patches.ipynb #656b9890
 def unpatchify(patches:torch.Tensor, # patches (B, N, P*P*C)
                patch_size:int, # P
                grid:tuple, # (H/P, W/P)
@@ -54,7 +54,7 @@ def unpatchify(patches:torch.Tensor, # patches (B, N, P*P*C)
     x = patches.reshape(B, gh, gw, P, P, D // (P*P)).permute(0, 5, 1, 3, 2, 4)
     return x.reshape(B, D // (P*P), gh*P, gw*P)
 
-# %% ../nbs/02_patches.ipynb #9610520a
+# %% ../nbs/02_patches.ipynb #7a3ec342
 def show_patches(img:torch.Tensor, # one image (3, H, W), uint8 or in [-1, 1]
                  patch_size:int=16, # P
                  gap:int=2, # white pixels between patches
