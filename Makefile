@@ -1,6 +1,7 @@
 # The two commands of the README's Quick start, and the steps they share.
 # Setup makes a virtual environment in $(VENV) and installs the package with its dev extra (editable).
 VENV ?= .venv
+PYTHON ?= python3
 BIN := $(VENV)/bin
 # The stamp is named by pyproject.toml's checksum, not its time: nbdev-export rewrites that file unchanged.
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
@@ -17,12 +18,16 @@ test: $(STAMP)  ## set up, then run every test: the notebooks' own tests, then t
 setup: $(STAMP)
 
 $(STAMP):
-	python3 -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "vit_nbdev needs Python 3.10+: make PYTHON=python3.12 ...")'
+	$(PYTHON) -m venv $(VENV) || { echo "Could not make a virtual environment; on Debian/Ubuntu: apt install python3-venv"; exit 1; }
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	@echo "Installing vit_nbdev[dev] with PyTorch (a few GB on a first install)..."
+	$(BIN)/python -m pip install --progress-bar on -e ".[dev]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-check: $(STAMP)  ## nbdev's CI check: notebooks clean and exported (run on a committed tree)
-	$(BIN)/nbdev-clean && git diff --exit-code
-	$(BIN)/nbdev-export && git diff --exit-code
+check: $(STAMP)  ## nbdev's CI check: nbdev-clean and nbdev-export change nothing (run on a committed tree)
+	$(BIN)/nbdev-clean
+	@test -z "$$(git status --porcelain)" || { git status --porcelain; git diff; echo "nbdev-clean changed files"; exit 1; }
+	$(BIN)/nbdev-export
+	@test -z "$$(git status --porcelain)" || { git status --porcelain; git diff; echo "nbdev-export changed files"; exit 1; }

@@ -13,4 +13,4 @@ def test_inference_benchmark_prints_table():
     assert [l.split('|')[2].strip() for l in rows] == ['fp32', 'bf16 autocast']
     for l in rows:
         ours, ref, ratio = (float(c) for c in l.split('|')[4:7])
-        assert ours > 0 and ref > 0 and abs(ratio - ours / ref) < 0.01
+        assert ours > 0 and ref > 0 and abs(ratio / (ours / ref) - 1) < 0.02  # table values are rounded

@@ -51,6 +51,7 @@ d = { 'settings': { 'branch': 'main',
                                  'vit_nbdev.model.create_model': ('model.html#create_model', 'vit_nbdev/model.py'),
                                  'vit_nbdev.model.list_models': ('model.html#list_models', 'vit_nbdev/model.py')},
             'vit_nbdev.patches': { 'vit_nbdev.patches.check_images': ('patches.html#check_images', 'vit_nbdev/patches.py'),
+                                   'vit_nbdev.patches.check_img_size': ('patches.html#check_img_size', 'vit_nbdev/patches.py'),
                                    'vit_nbdev.patches.patchify': ('patches.html#patchify', 'vit_nbdev/patches.py'),
                                    'vit_nbdev.patches.show_patches': ('patches.html#show_patches', 'vit_nbdev/patches.py'),
                                    'vit_nbdev.patches.unpatchify': ('patches.html#unpatchify', 'vit_nbdev/patches.py')}}}

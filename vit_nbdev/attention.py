@@ -7,22 +7,22 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/attention.html.md"""
 # %% auto #0
 __all__ = ['attention', 'Attention']
 
-# %% ../nbs/04_attention.ipynb #8a9a3191
+# %% ../nbs/04_attention.ipynb #400b6e0c
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-# %% ../nbs/04_attention.ipynb #80d7459e
+# %% ../nbs/04_attention.ipynb #d72a3494
 def attention(q:torch.Tensor, # queries (..., N, D_h)
               k:torch.Tensor, # keys (..., N, D_h)
               v:torch.Tensor, # values (..., N, D_h)
               dropout_p:float=0., # dropout on the attention weights (training only)
-             ) -> tuple: # (A v, A), with A (..., N, N)
+             ) -> tuple: # (A v, A), with A (..., Q, N) for Q queries and N keys
     "Scaled dot-product attention, eqs. (6)-(7), returning the output and the attention weights A."
     A = (q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5).softmax(dim=-1)
     return F.dropout(A, dropout_p) @ v, A
 
-# %% ../nbs/04_attention.ipynb #2d652027
+# %% ../nbs/04_attention.ipynb #8b100f2f
 class Attention(nn.Module):
     "Multi-head self-attention, eq. (8), with one qkv projection; fused, or explicit with the weights."
     def __init__(self,

@@ -7,12 +7,12 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/block.html.md"""
 # %% auto #0
 __all__ = ['Mlp', 'Block']
 
-# %% ../nbs/05_block.ipynb #5b6eef75
+# %% ../nbs/05_block.ipynb #99889568
 import torch
 from torch import nn
 from .attention import Attention
 
-# %% ../nbs/05_block.ipynb #60373741
+# %% ../nbs/05_block.ipynb #2786d60a
 class Mlp(nn.Module):
     "The MLP of eq. (3): Linear, GELU, Linear, with dropout after each dense layer."
     def __init__(self,
@@ -26,7 +26,7 @@ class Mlp(nn.Module):
 
     def forward(self, x): return self.drop2(self.fc2(self.drop1(self.act(self.fc1(x)))))
 
-# %% ../nbs/05_block.ipynb #45b8d64c
+# %% ../nbs/05_block.ipynb #76cc69f7
 class Block(nn.Module):
     "A pre-norm Transformer encoder block, eqs. (2) and (3)."
     def __init__(self,

@@ -7,13 +7,13 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/embedding.html.md"""
 # %% auto #0
 __all__ = ['PatchEmbed', 'pos_embed_2d', 'resample_pos_embed']
 
-# %% ../nbs/03_embedding.ipynb #332edea0
+# %% ../nbs/03_embedding.ipynb #735c0532
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .patches import check_images
+from .patches import check_images, check_img_size
 
-# %% ../nbs/03_embedding.ipynb #6c00f2d9
+# %% ../nbs/03_embedding.ipynb #25331638
 class PatchEmbed(nn.Module):
     "The projection E of eq. (1) applied to every P x P patch: a conv with kernel = stride = P."
     def __init__(self,
@@ -23,9 +23,7 @@ class PatchEmbed(nn.Module):
                  embed_dim:int=768, # D
                 ):
         super().__init__()
-        if img_size % patch_size:
-            raise ValueError(f"img_size {img_size} is not divisible by patch_size {patch_size}; "
-                             f"use e.g. img_size={img_size - img_size % patch_size or patch_size}.")
+        check_img_size(img_size, patch_size, 'img_size')
         self.patch_size, self.in_chans = patch_size, in_chans
         self.grid_size = (img_size // patch_size,) * 2
         self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
@@ -33,19 +31,21 @@ class PatchEmbed(nn.Module):
     def forward(self, x:torch.Tensor, # images (B, C, H, W), H and W multiples of P
                ) -> torch.Tensor: # patch embeddings (B, N, D)
         check_images(x, self.patch_size, self.in_chans)
+        if not x.is_floating_point():
+            raise ValueError(f"Expected float pixels, got {x.dtype}: scale uint8 images to [-1, 1] with `normalize` first.")
         return self.proj(x).flatten(2).transpose(1, 2)
 
-# %% ../nbs/03_embedding.ipynb #9cffb825
-def pos_embed_2d(pos_y:torch.Tensor, # row embeddings (1, H/P, D/2)
-                 pos_x:torch.Tensor, # column embeddings (1, W/P, D/2)
-                ) -> torch.Tensor: # (1, H/P * W/P, D), patch (i, j) gets [pos_y[i]; pos_x[j]]
-    "The 2-D position embedding of Appendix D.4: concatenate the row half and the column half."
+# %% ../nbs/03_embedding.ipynb #33451ce6
+def pos_embed_2d(pos_x:torch.Tensor, # column (X) embeddings (1, W/P, D_x)
+                 pos_y:torch.Tensor, # row (Y) embeddings (1, H/P, D_y); D_x + D_y = D, each D/2
+                ) -> torch.Tensor: # (1, H/P * W/P, D): patch (i, j) gets [pos_x[j]; pos_y[i]]
+    "The 2-D position embedding of Appendix D.4: concatenate the X and Y embeddings of each patch's coordinates."
     gh, gw = pos_y.shape[1], pos_x.shape[1]
-    rows = pos_y[:, :, None].expand(-1, -1, gw, -1)
     cols = pos_x[:, None].expand(-1, gh, -1, -1)
-    return torch.cat([rows, cols], dim=-1).flatten(1, 2)
+    rows = pos_y[:, :, None].expand(-1, -1, gw, -1)
+    return torch.cat([cols, rows], dim=-1).flatten(1, 2)
 
-# %% ../nbs/03_embedding.ipynb #8630daf3
+# %% ../nbs/03_embedding.ipynb #59bde483
 def resample_pos_embed(pos_embed:torch.Tensor, # (1, prefix + gh*gw, D)
                        new_grid:tuple, # the new (rows, cols) of patches
                        old_grid:tuple|None=None, # the current (gh, gw); `None` for a square grid
@@ -56,6 +56,6 @@ def resample_pos_embed(pos_embed:torch.Tensor, # (1, prefix + gh*gw, D)
     n, D = grid.shape[1], grid.shape[2]
     gh, gw = old_grid or (int(n ** 0.5),) * 2
     if gh * gw != n: raise ValueError(f"pos_embed has {n} grid positions, which is not a {gh}x{gw} grid; pass old_grid.")
-    grid = grid.reshape(1, gh, gw, D).permute(0, 3, 1, 2).float()
+    grid = grid.reshape(1, gh, gw, D).permute(0, 3, 1, 2).to(torch.promote_types(grid.dtype, torch.float32))
     grid = F.interpolate(grid, size=tuple(new_grid), mode='bicubic', align_corners=False, antialias=True)
     return torch.cat([prefix, grid.permute(0, 2, 3, 1).reshape(1, -1, D).to(pos_embed.dtype)], dim=1)

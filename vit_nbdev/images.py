@@ -7,14 +7,14 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/images.html.md"""
 # %% auto #0
 __all__ = ['sample_images', 'load_image', 'normalize', 'denormalize', 'to_display', 'show_images']
 
-# %% ../nbs/01_images.ipynb #4f8cf590
+# %% ../nbs/01_images.ipynb #ba681596
 from pathlib import Path
 from difflib import get_close_matches
 import torch
-from torchvision.io import decode_image, ImageReadMode
+from PIL import Image
 from torchvision.transforms.v2 import functional as TF
 
-# %% ../nbs/01_images.ipynb #2261d49e
+# %% ../nbs/01_images.ipynb #18da5dae
 def sample_images() -> dict:
     "Paths of the real photographs bundled with scikit-image and matplotlib, by name."
     import skimage, matplotlib
@@ -22,7 +22,7 @@ def sample_images() -> dict:
     return {'astronaut': sk/'astronaut.png', 'chelsea': sk/'chelsea.png', 'coffee': sk/'coffee.png',
             'rocket': sk/'rocket.jpg', 'grace_hopper': mpl/'grace_hopper.jpg'}
 
-# %% ../nbs/01_images.ipynb #17897481
+# %% ../nbs/01_images.ipynb #ffa52bdf
 def load_image(src:str|Path, # a name from `sample_images()` or the path of an image file
                size:int|None=224, # resize the shorter side to this and centre-crop a square; `None` keeps the original
               ) -> torch.Tensor: # uint8 (3, size, size)
@@ -33,11 +33,11 @@ def load_image(src:str|Path, # a name from `sample_images()` or the path of an i
         near = get_close_matches(str(src), samples, n=3)
         hint = f"did you mean {near}?" if near else f"use a file path or one of {sorted(samples)}"
         raise FileNotFoundError(f"No image file at '{src}': {hint}")
-    img = decode_image(str(path), mode=ImageReadMode.RGB)
+    with Image.open(path) as im: img = TF.pil_to_tensor(im.convert('RGB'))
     if size is None: return img
     return TF.center_crop(TF.resize(img, size, antialias=True), size)
 
-# %% ../nbs/01_images.ipynb #32f91bad
+# %% ../nbs/01_images.ipynb #416163c5
 def normalize(img:torch.Tensor, # uint8 image(s), (..., 3, H, W)
              ) -> torch.Tensor: # float32 in [-1, 1]
     "Scale uint8 pixels to [-1, 1], the ViT's input range."
@@ -48,7 +48,7 @@ def denormalize(x:torch.Tensor, # float image(s) in [-1, 1], (..., 3, H, W)
     "Map [-1, 1] back to [0, 1] for display."
     return ((x + 1) / 2).clamp(0, 1)
 
-# %% ../nbs/01_images.ipynb #7b564740
+# %% ../nbs/01_images.ipynb #ad59fd35
 def to_display(img:torch.Tensor, # uint8 (3, H, W), or float in [-1, 1]
               ) -> torch.Tensor: # float (H, W, 3) in [0, 1]
     "An image as matplotlib's `imshow` wants it."

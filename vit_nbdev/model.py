@@ -7,17 +7,18 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/model.html.md"""
 # %% auto #0
 __all__ = ['presets', 'VisionTransformer', 'list_models', 'create_model']
 
-# %% ../nbs/06_model.ipynb #92d4d8d3
+# %% ../nbs/06_model.ipynb #7b8d3447
 from collections import OrderedDict
 from difflib import get_close_matches
 from fastcore.basics import patch
 import torch
 from torch import nn
 import torch.nn.functional as F
+from .patches import check_img_size
 from .embedding import PatchEmbed, pos_embed_2d, resample_pos_embed
 from .block import Block
 
-# %% ../nbs/06_model.ipynb #f86c9f83
+# %% ../nbs/06_model.ipynb #440dc8be
 class VisionTransformer(nn.Module):
     "The Vision Transformer (ViT) of section 3.1."
     def __init__(self,
@@ -42,15 +43,15 @@ class VisionTransformer(nn.Module):
         if global_pool not in ('token', 'avg'): raise ValueError(f"global_pool must be 'token' or 'avg', not {global_pool!r}.")
         if pos_embed not in ('learn', 'learn2d', 'none'):
             raise ValueError(f"pos_embed must be 'learn', 'learn2d' or 'none', not {pos_embed!r}.")
-        self.global_pool, self.pos_embed_type, self.num_classes = global_pool, pos_embed, num_classes
+        self.global_pool, self.pos_embed_type = global_pool, pos_embed
         self.num_prefix_tokens = int(global_pool == 'token')
         self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, embed_dim)
         gh, gw = self.patch_embed.grid_size
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim)) if global_pool == 'token' else None
         self.pos_embed = nn.Parameter(torch.zeros(1, self.num_prefix_tokens + gh*gw, embed_dim)) if pos_embed == 'learn' else None
         if pos_embed == 'learn2d':
-            self.pos_embed_y = nn.Parameter(torch.zeros(1, gh, embed_dim // 2))
-            self.pos_embed_x = nn.Parameter(torch.zeros(1, gw, embed_dim - embed_dim // 2))
+            self.pos_embed_x = nn.Parameter(torch.zeros(1, gw, embed_dim // 2))
+            self.pos_embed_y = nn.Parameter(torch.zeros(1, gh, embed_dim - embed_dim // 2))
         self.pos_drop = nn.Dropout(drop_rate)
         self.blocks = nn.ModuleList(Block(embed_dim, num_heads, mlp_ratio, qkv_bias, drop_rate, attn_drop_rate, fused_attn)
                                     for _ in range(depth))
@@ -60,7 +61,7 @@ class VisionTransformer(nn.Module):
         self.head = nn.Linear(representation_size or embed_dim, num_classes) if num_classes else nn.Identity()
         self.init_weights(zero_head)
 
-# %% ../nbs/06_model.ipynb #0eb9d64e
+# %% ../nbs/06_model.ipynb #6dcc43ad
 @patch
 @torch.no_grad()
 def init_weights(self:VisionTransformer, zero_head:bool=True):
@@ -72,22 +73,24 @@ def init_weights(self:VisionTransformer, zero_head:bool=True):
     for blk in self.blocks:
         for w in blk.attn.qkv.weight.chunk(3): nn.init.xavier_uniform_(w)
         nn.init.normal_(blk.mlp.fc1.bias, std=1e-6); nn.init.normal_(blk.mlp.fc2.bias, std=1e-6)
-    w = self.patch_embed.proj.weight
-    std = w[0].numel() ** -0.5 / .87962566103423978  # LeCun normal, truncated at 2 sigma
-    nn.init.trunc_normal_(w, std=std, a=-2 * std, b=2 * std); nn.init.zeros_(self.patch_embed.proj.bias)
-    for p in (self.pos_embed, getattr(self, 'pos_embed_y', None), getattr(self, 'pos_embed_x', None)):
+    lecun = [self.patch_embed.proj.weight] + ([self.pre_logits.fc.weight] if isinstance(self.pre_logits, nn.Sequential) else [])
+    for w in lecun:
+        std = w[0].numel() ** -0.5 / .87962566103423978  # LeCun normal: variance 1/fan_in after truncating at 2 sigma
+        nn.init.trunc_normal_(w, std=std, a=-2 * std, b=2 * std)
+    nn.init.zeros_(self.patch_embed.proj.bias)
+    for p in (self.pos_embed, getattr(self, 'pos_embed_x', None), getattr(self, 'pos_embed_y', None)):
         if p is not None: nn.init.normal_(p, std=0.02)
     if self.cls_token is not None: nn.init.zeros_(self.cls_token)
     if zero_head and isinstance(self.head, nn.Linear): nn.init.zeros_(self.head.weight); nn.init.zeros_(self.head.bias)
 
-# %% ../nbs/06_model.ipynb #d554d913
+# %% ../nbs/06_model.ipynb #7ed60613
 @patch
 def position_embeddings(self:VisionTransformer, grid:tuple, # (H/P, W/P) of the input
                        ) -> torch.Tensor|None: # (1, prefix + N, D), or None for pos_embed='none'
     "E_pos for a grid of patches, resampled in 2D when it differs from the training grid."
     if self.pos_embed_type == 'none': return None
     if self.pos_embed_type == 'learn': pe = self.pos_embed
-    else: pe = F.pad(pos_embed_2d(self.pos_embed_y, self.pos_embed_x), (0, 0, self.num_prefix_tokens, 0))
+    else: pe = F.pad(pos_embed_2d(self.pos_embed_x, self.pos_embed_y), (0, 0, self.num_prefix_tokens, 0))
     if tuple(grid) == self.patch_embed.grid_size: return pe
     return resample_pos_embed(pe, grid, self.patch_embed.grid_size, self.num_prefix_tokens)
 
@@ -99,14 +102,14 @@ def embed(self:VisionTransformer, x:torch.Tensor, # images (B, C, H, W)
     z = self.patch_embed(x)  # checks the input
     if self.cls_token is not None: z = torch.cat([self.cls_token.expand(len(z), -1, -1), z], dim=1)
     pe = self.position_embeddings((x.shape[-2] // P, x.shape[-1] // P))
-    return self.pos_drop(z if pe is None else z + pe)
+    return z if pe is None else self.pos_drop(z + pe)
 
-# %% ../nbs/06_model.ipynb #8adf0dc4
+# %% ../nbs/06_model.ipynb #6d27e5e2
 @patch
 def forward_features(self:VisionTransformer, x:torch.Tensor, # images (B, C, H, W)
                      return_attn:bool=False, # also return each layer's attention weights
                      last_queries:int|None=None, # the last block computes only the first `last_queries` tokens
-                    ): # tokens (B, T, D) after the final LayerNorm; with return_attn, (tokens, [L x (B, k, T, T)])
+                    ): # tokens (B, T, D) after the final LayerNorm (T = last_queries or prefix + N); with return_attn, (tokens, [L x (B, k, T, prefix + N)])
     "The encoder: z_0, then L blocks, then LayerNorm."
     z, attns = self.embed(x), []
     for i, blk in enumerate(self.blocks):
@@ -134,24 +137,24 @@ def forward(self:VisionTransformer, x:torch.Tensor, # images (B, C, H, W)
     z, attns = self.forward_features(x, return_attn=True)
     return self.forward_head(z), attns
 
-# %% ../nbs/06_model.ipynb #e831fa24
+# %% ../nbs/06_model.ipynb #e808a113
 @patch
 @torch.no_grad()
 def set_img_size(self:VisionTransformer, img_size:int, # the new training resolution, divisible by P
                 ):
-    "Section 3.2: change the training resolution, 2D-interpolating the position embeddings."
+    "Section 3.2: change the training resolution, 2D-interpolating the position embeddings (before making an optimizer)."
     P, old = self.patch_embed.patch_size, self.patch_embed.grid_size
-    if img_size % P: raise ValueError(f"img_size {img_size} is not divisible by the patch size {P}; use e.g. {img_size - img_size % P or P}.")
+    check_img_size(img_size, P, 'img_size')
     new = (img_size // P,) * 2
     if self.pos_embed_type == 'learn':
         self.pos_embed = nn.Parameter(resample_pos_embed(self.pos_embed, new, old, self.num_prefix_tokens))
-    if self.pos_embed_type == 'learn2d':  # bicubic resampling is separable: resample the rows and columns halves alone
-        self.pos_embed_y = nn.Parameter(resample_pos_embed(self.pos_embed_y, (new[0], 1), (old[0], 1), 0))
+    if self.pos_embed_type == 'learn2d':  # bicubic resampling is separable: resample the X and Y halves on their own
         self.pos_embed_x = nn.Parameter(resample_pos_embed(self.pos_embed_x, (1, new[1]), (1, old[1]), 0))
+        self.pos_embed_y = nn.Parameter(resample_pos_embed(self.pos_embed_y, (new[0], 1), (old[0], 1), 0))
     self.patch_embed.grid_size = new
     return self
 
-# %% ../nbs/06_model.ipynb #0e0cd2ef
+# %% ../nbs/06_model.ipynb #f753d97f
 def _vit(patch_size, embed_dim, depth, num_heads, img_size=224, **kw):
     return dict(patch_size=patch_size, embed_dim=embed_dim, depth=depth, num_heads=num_heads, img_size=img_size, **kw)
 
