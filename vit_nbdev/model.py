@@ -7,7 +7,7 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/model.html.md"""
 # %% auto #0
 __all__ = ['presets', 'VisionTransformer', 'list_models', 'create_model']
 
-# %% ../nbs/06_model.ipynb #7b8d3447
+# %% ../nbs/06_model.ipynb #b95ecdff
 from collections import OrderedDict
 from difflib import get_close_matches
 from fastcore.basics import patch
@@ -18,7 +18,7 @@ from .patches import check_img_size
 from .embedding import PatchEmbed, pos_embed_2d, resample_pos_embed
 from .block import Block
 
-# %% ../nbs/06_model.ipynb #440dc8be
+# %% ../nbs/06_model.ipynb #608e946a
 class VisionTransformer(nn.Module):
     "The Vision Transformer (ViT) of section 3.1."
     def __init__(self,
@@ -40,6 +40,7 @@ class VisionTransformer(nn.Module):
                  fused_attn:bool=True, # F.scaled_dot_product_attention unless attention weights are asked for
                 ):
         super().__init__()
+        self.config = {k: v for k, v in locals().items() if k not in ('self', '__class__')}  # the arguments, to rebuild it
         if global_pool not in ('token', 'avg'): raise ValueError(f"global_pool must be 'token' or 'avg', not {global_pool!r}.")
         if pos_embed not in ('learn', 'learn2d', 'none'):
             raise ValueError(f"pos_embed must be 'learn', 'learn2d' or 'none', not {pos_embed!r}.")
@@ -61,7 +62,7 @@ class VisionTransformer(nn.Module):
         self.head = nn.Linear(representation_size or embed_dim, num_classes) if num_classes else nn.Identity()
         self.init_weights(zero_head)
 
-# %% ../nbs/06_model.ipynb #6dcc43ad
+# %% ../nbs/06_model.ipynb #5e18c4f8
 @patch
 @torch.no_grad()
 def init_weights(self:VisionTransformer, zero_head:bool=True):
@@ -83,7 +84,7 @@ def init_weights(self:VisionTransformer, zero_head:bool=True):
     if self.cls_token is not None: nn.init.zeros_(self.cls_token)
     if zero_head and isinstance(self.head, nn.Linear): nn.init.zeros_(self.head.weight); nn.init.zeros_(self.head.bias)
 
-# %% ../nbs/06_model.ipynb #7ed60613
+# %% ../nbs/06_model.ipynb #a22b675d
 @patch
 def position_embeddings(self:VisionTransformer, grid:tuple, # (H/P, W/P) of the input
                        ) -> torch.Tensor|None: # (1, prefix + N, D), or None for pos_embed='none'
@@ -104,7 +105,7 @@ def embed(self:VisionTransformer, x:torch.Tensor, # images (B, C, H, W)
     pe = self.position_embeddings((x.shape[-2] // P, x.shape[-1] // P))
     return z if pe is None else self.pos_drop(z + pe)
 
-# %% ../nbs/06_model.ipynb #6d27e5e2
+# %% ../nbs/06_model.ipynb #6775de7e
 @patch
 def forward_features(self:VisionTransformer, x:torch.Tensor, # images (B, C, H, W)
                      return_attn:bool=False, # also return each layer's attention weights
@@ -137,7 +138,7 @@ def forward(self:VisionTransformer, x:torch.Tensor, # images (B, C, H, W)
     z, attns = self.forward_features(x, return_attn=True)
     return self.forward_head(z), attns
 
-# %% ../nbs/06_model.ipynb #e808a113
+# %% ../nbs/06_model.ipynb #32f48cba
 @patch
 @torch.no_grad()
 def set_img_size(self:VisionTransformer, img_size:int, # the new training resolution, divisible by P
@@ -151,10 +152,10 @@ def set_img_size(self:VisionTransformer, img_size:int, # the new training resolu
     if self.pos_embed_type == 'learn2d':  # bicubic resampling is separable: resample the X and Y halves on their own
         self.pos_embed_x = nn.Parameter(resample_pos_embed(self.pos_embed_x, (1, new[1]), (1, old[1]), 0))
         self.pos_embed_y = nn.Parameter(resample_pos_embed(self.pos_embed_y, (new[0], 1), (old[0], 1), 0))
-    self.patch_embed.grid_size = new
+    self.patch_embed.grid_size, self.config['img_size'] = new, img_size
     return self
 
-# %% ../nbs/06_model.ipynb #f753d97f
+# %% ../nbs/06_model.ipynb #dcd1b5d1
 def _vit(patch_size, embed_dim, depth, num_heads, img_size=224, **kw):
     return dict(patch_size=patch_size, embed_dim=embed_dim, depth=depth, num_heads=num_heads, img_size=img_size, **kw)
 
@@ -173,6 +174,7 @@ presets = {
     'vit_large_patch32_224': _vit(32, 1024, 24, 16),
     'vit_large_patch32_384': _vit(32, 1024, 24, 16, img_size=384),
     'vit_huge_patch14_224':  _vit(14, 1280, 32, 16),
+    'vit_micro_patch4_32':   _vit(4, 128, 8, 4, img_size=32, num_classes=10),
     'vit_tiny_patch4_32':    _vit(4, 192, 12, 3, img_size=32, num_classes=10),
     'vit_small_patch4_32':   _vit(4, 384, 12, 6, img_size=32, num_classes=10),
 }

@@ -1,0 +1,70 @@
+"The `vit-nbdev` command end to end: train, evaluate, fine-tune, and its errors."
+import json
+from pathlib import Path
+import numpy as np
+from PIL import Image
+from safetensors.torch import load_file
+
+TINY = ['--data', 'synthetic', '--batch-size', '32', '--lr', '2e-3', '--warmup', '0.5']
+
+def test_help(cli):
+    out = cli('train', '--help').stdout
+    assert '--low-res' in out and 'label smoothing' in out and '(default: adamw)' in out
+    assert '(default: sgd)' in cli('finetune', '--help').stdout  # the fine-tuning recipe of Table 4
+
+def test_train_then_evaluate(cli, tmp_path):
+    r = cli('train', *TINY, '--epochs', '3', '--drop-rate', '0', '--out', tmp_path/'run')
+    assert '1,601,668 parameters' in r.stdout
+    ev = json.loads(cli('evaluate', tmp_path/'run').stdout)
+    last = (tmp_path/'run'/'metrics.csv').read_text().splitlines()[-1].split(',')
+    header = (tmp_path/'run'/'metrics.csv').read_text().splitlines()[0].split(',')
+    assert ev['split'] == 'validation' and ev['images'] == 51
+    assert ev['val_acc'] > 0.9  # the synthetic shapes are learnable
+    assert abs(ev['val_acc'] - float(last[header.index('val_acc')])) < 1e-9  # the same split, the same model
+
+def test_existing_run_is_not_overwritten(cli, tmp_path):
+    cli('train', *TINY, '--epochs', '1', '--out', tmp_path/'run')
+    before = {p: p.read_bytes() for p in (tmp_path/'run').rglob('*') if p.is_file()}
+    r = cli('train', *TINY, '--epochs', '1', '--out', tmp_path/'run', check=False)
+    assert r.returncode != 0 and '--resume' in r.stderr
+    assert before == {p: p.read_bytes() for p in (tmp_path/'run').rglob('*') if p.is_file()}
+
+def test_bad_data(cli, tmp_path):
+    r = cli('train', '--data', tmp_path/'missing', '--out', tmp_path/'run', check=False)
+    assert r.returncode != 0 and 'does not exist' in r.stderr and 'Traceback' not in r.stderr
+    (tmp_path/'empty'/'cls').mkdir(parents=True)
+    r = cli('train', '--data', tmp_path/'empty', '--out', tmp_path/'run', check=False)
+    assert r.returncode != 0 and 'No images found' in r.stderr
+    r = cli('train', *TINY, '--low-res', '18', '--low-res-epochs', '1', '--out', tmp_path/'run2', check=False)
+    assert r.returncode != 0 and 'not divisible by the patch size 4' in r.stderr
+
+def test_corrupt_checkpoint(cli, tmp_path):
+    cli('train', *TINY, '--epochs', '2', '--out', tmp_path/'run')
+    ckdir = tmp_path/'run'/'checkpoints'
+    latest = ckdir/(ckdir/'latest').read_text()
+    older = sorted(p for p in ckdir.glob('step-*') if p != latest)
+    weights = latest/'model.safetensors'
+    weights.write_bytes(weights.read_bytes()[:1000])  # truncated
+    snapshot = {p: p.read_bytes() for p in ckdir.rglob('*') if p.is_file()}
+    r = cli('evaluate', tmp_path/'run', check=False)
+    assert r.returncode != 0 and 'corrupt or truncated' in r.stderr
+    r = cli('train', *TINY, '--epochs', '2', '--out', tmp_path/'run', '--resume', check=False)
+    assert r.returncode != 0 and 'corrupt or truncated' in r.stderr
+    assert snapshot == {p: p.read_bytes() for p in ckdir.rglob('*') if p.is_file()}  # nothing touched
+    assert older and json.loads(cli('evaluate', older[0]).stdout)['val_acc'] > 0  # the older one still works
+
+def test_finetune_new_classes_higher_resolution(cli, tmp_path):
+    cli('train', *TINY, '--epochs', '2', '--out', tmp_path/'pre')
+    for c, colour in [('red', (200, 30, 30)), ('blue', (30, 30, 200))]:
+        (tmp_path/'folder'/c).mkdir(parents=True)
+        for i in range(40):
+            a = np.random.default_rng(i).integers(0, 60, (32, 32, 3)).astype(np.uint8)
+            a[8:24, 8:24] = colour
+            Image.fromarray(a).save(tmp_path/'folder'/c/f'{i}.png')
+    r = cli('finetune', '--init', tmp_path/'pre', '--data', tmp_path/'folder', '--img-size', '48', '--epochs', '3',
+            '--batch-size', '16', '--lr', '0.03', '--val-size', '16', '--out', tmp_path/'ft')
+    assert 'New head: the checkpoint has 4 classes, the data 2' in r.stdout
+    assert '8x8 -> 12x12 patches' in r.stdout
+    cfg = json.loads(next((tmp_path/'ft'/'checkpoints').glob('step-*/config.json')).read_text())
+    assert cfg['model']['img_size'] == 48 and cfg['model']['num_classes'] == 2 and cfg['classes'] == ['blue', 'red']
+    assert json.loads(cli('evaluate', tmp_path/'ft').stdout)['val_acc'] > 0.9
