@@ -10,13 +10,15 @@ def test_wheel_installs_and_runs(tmp_path):
     whl, = (tmp_path/'dist').glob('vit_nbdev-*.whl')
     names = zipfile.ZipFile(whl).namelist()
     modules = sorted(p.name for p in (ROOT/'vit_nbdev').glob('*.py'))
-    assert sorted(n.split('/')[1] for n in names if n.startswith('vit_nbdev/')) == modules
+    assert sorted(n.split('/')[1] for n in names if n.startswith('vit_nbdev/') and n.endswith('.py')) == modules
+    shipped = sorted(str(p.relative_to(ROOT)) for p in (ROOT/'vit_nbdev'/'weights').rglob('*') if p.is_file())
+    assert shipped and shipped == sorted(n for n in names if n.startswith('vit_nbdev/weights/'))
     assert not any(n.startswith(('nbs/', 'tests/')) for n in names)
     site = tmp_path/'site'
     subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', '--target', site, whl],
                    check=True, capture_output=True)
     code = ("import torch, vit_nbdev; from vit_nbdev.model import create_model; "
-            "m = create_model('vit_tiny_patch4_32', depth=2).eval(); "
+            "from vit_nbdev.checkpoint import pretrained; m, meta = pretrained('cifar10'); "
             "print(vit_nbdev.__file__); print(tuple(m(torch.randn(2, 3, 32, 32)).shape))")
     env = {**os.environ, 'PYTHONPATH': str(site)}
     r = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, env=env, capture_output=True, text=True)

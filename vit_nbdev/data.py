@@ -8,7 +8,7 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/data.html.md"""
 __all__ = ['IMG_EXTS', 'DATASETS', 'ImageDataset', 'image_folder', 'synthetic', 'load_dataset', 'split', 'transforms',
            'Augmented', 'EpochBatches', 'loader']
 
-# %% ../nbs/08_data.ipynb #9d9e0b5b
+# %% ../nbs/08_data.ipynb #5b80977d
 import math
 from pathlib import Path
 import torch
@@ -16,7 +16,7 @@ from torch.utils.data import Dataset, DataLoader, DistributedSampler
 from torchvision.transforms import v2
 from PIL import Image
 
-# %% ../nbs/08_data.ipynb #f9d12de1
+# %% ../nbs/08_data.ipynb #82fde6ef
 class ImageDataset(Dataset):
     "(uint8 image (3, H, W), label) pairs from a list of files or from images in memory; `classes` names the labels."
     def __init__(self, items:list, # file paths, or uint8 tensors (3, H, W)
@@ -37,7 +37,7 @@ class ImageDataset(Dataset):
         self.items = [self[i][0] for i in range(len(self))]
         return self
 
-# %% ../nbs/08_data.ipynb #4a4995c6
+# %% ../nbs/08_data.ipynb #e70e3a71
 IMG_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'}
 
 def image_folder(root:str|Path, # a folder with one sub-folder of images per class
@@ -53,7 +53,7 @@ def image_folder(root:str|Path, # a folder with one sub-folder of images per cla
                                 f"(found {len(classes)} class folders).")
     return ImageDataset([f for f, _ in files], [c for _, c in files], classes)
 
-# %% ../nbs/08_data.ipynb #5a9d35fb
+# %% ../nbs/08_data.ipynb #04e2e247
 def synthetic(n:int=512, # number of images
               num_classes:int=4, # at most 8
               size:int=32, # H = W
@@ -75,7 +75,7 @@ def synthetic(n:int=512, # number of images
         imgs[i][:, mask] = colours[c][:, None]
     return ImageDataset(list(imgs), labels.tolist(), [f'shape{c}' for c in range(num_classes)])
 
-# %% ../nbs/08_data.ipynb #25a05898
+# %% ../nbs/08_data.ipynb #27656dc2
 def _torchvision(name, root, train, download):
     import torchvision.datasets as D
     try:
@@ -103,7 +103,7 @@ def load_dataset(name:str, # one of DATASETS, or the path of an ImageFolder-layo
     if name in DATASETS: return _torchvision(name, root, train, download)
     return image_folder(name)
 
-# %% ../nbs/08_data.ipynb #9f8d4c47
+# %% ../nbs/08_data.ipynb #7a454464
 def split(ds:ImageDataset, # the data set to split
           val_size:int|float, # number (or fraction) of validation items
           seed:int=0, # the same seed gives the same split
@@ -116,7 +116,7 @@ def split(ds:ImageDataset, # the data set to split
     part = lambda idx: ImageDataset([ds.items[i] for i in idx], [ds.labels[i] for i in idx], ds.classes)
     return part(perm[k:]), part(perm[:k])
 
-# %% ../nbs/08_data.ipynb #e50dec43
+# %% ../nbs/08_data.ipynb #bbea33f9
 def transforms(img_size:int, # output H = W
                train:bool=True, # random augmentation, or the deterministic evaluation transform
                crop:str='inception', # 'inception' (random-resized crop), 'pad' (pad 4 and random crop), 'none'
@@ -131,7 +131,7 @@ def transforms(img_size:int, # output H = W
     aug = [v2.RandomHorizontalFlip()] + ([v2.RandAugment(magnitude=randaugment)] if randaugment else []) if train else []
     return v2.Compose(geo + aug + [v2.ToDtype(torch.float32, scale=True), v2.Normalize([0.5] * 3, [0.5] * 3)])
 
-# %% ../nbs/08_data.ipynb #a8f47e7e
+# %% ../nbs/08_data.ipynb #ea8652bb
 class Augmented(Dataset):
     "Apply `tf` to `ds[i]`, with randomness fixed by (seed, epoch, i); keys are (epoch, i) pairs."
     def __init__(self, ds, tf, seed:int=0): self.ds, self.tf, self.seed = ds, tf, seed
@@ -139,8 +139,8 @@ class Augmented(Dataset):
     def __getitem__(self, key):
         epoch, i = key
         x, y = self.ds[i]
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed((self.seed * 1_000_003 + epoch) * 1_000_003 + i)
+        with torch.random.fork_rng(devices=[]):  # the CPU generator alone: torch.manual_seed also seeds GPUs, slowly
+            torch.default_generator.manual_seed((self.seed * 1_000_003 + epoch) * 1_000_003 + i)
             return self.tf(x), y
 
 class EpochBatches:

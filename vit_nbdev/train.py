@@ -8,7 +8,7 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/training.html.md"""
 __all__ = ['RECIPES', 'TrainConfig', 'recipe', 'make_optimizer', 'lr_factor', 'latest_checkpoint', 'from_checkpoint', 'evaluate',
            'train', 'read_history', 'plot_history', 'main']
 
-# %% ../nbs/10_training.ipynb #af06c673
+# %% ../nbs/10_training.ipynb #041e569d
 import argparse, csv, io, json, math, os, shutil, sys, time
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
@@ -24,7 +24,7 @@ from .patches import check_img_size
 from .data import load_dataset, split, transforms, loader
 from .checkpoint import save_checkpoint, load_checkpoint, atomic_write
 
-# %% ../nbs/10_training.ipynb #a1629bd1
+# %% ../nbs/10_training.ipynb #d1881ac1
 def _opt(default, help:str): return field(default=default, metadata={'help': help})
 
 @dataclass
@@ -65,7 +65,7 @@ class TrainConfig:
     seed: int = _opt(0, 'the split, initialisation, data order, augmentation and dropout all follow from it')
     device: str = _opt('auto', 'auto, cpu, cuda, cuda:1, ...')
 
-# %% ../nbs/10_training.ipynb #149a0966
+# %% ../nbs/10_training.ipynb #a7b5a1e7
 RECIPES = {
     'pretrain': dict(optimizer='adamw', weight_decay=0.1, schedule='linear', warmup=1., grad_clip=1., drop_rate=0.1,
                      representation_size=0, lr=1e-3),
@@ -80,7 +80,7 @@ def recipe(name:str, # 'pretrain' (Table 3) or 'finetune' (Table 4)
     if name not in RECIPES: raise ValueError(f"Unknown recipe {name!r}: use one of {list(RECIPES)}.")
     return TrainConfig(**{**RECIPES[name], **overrides})
 
-# %% ../nbs/10_training.ipynb #039623f4
+# %% ../nbs/10_training.ipynb #5ed321c9
 def make_optimizer(model:nn.Module, cfg:TrainConfig) -> torch.optim.Optimizer:
     "AdamW or SGD (momentum 0.9) with weight decay on weight matrices only."
     decay = lambda n, p: p.ndim >= 2 and not n.endswith(('pos_embed', 'pos_embed_x', 'pos_embed_y', 'cls_token'))
@@ -100,7 +100,7 @@ def lr_factor(step:int, warmup:int, total:int, schedule:str='cosine') -> float:
     if schedule == 'linear': return 1 - t
     raise ValueError(f"schedule must be 'cosine' or 'linear', not {schedule!r}.")
 
-# %% ../nbs/10_training.ipynb #41735c3e
+# %% ../nbs/10_training.ipynb #f4fb2c96
 def latest_checkpoint(path:str|Path) -> Path:
     "A checkpoint folder itself, or the latest checkpoint of a run folder."
     path = Path(path)
@@ -129,7 +129,7 @@ def from_checkpoint(path:str|Path, # a checkpoint folder, or a run folder (its l
         model.set_img_size(img_size)
     return model
 
-# %% ../nbs/10_training.ipynb #30abc6d0
+# %% ../nbs/10_training.ipynb #9c76388d
 def _setup(cfg):
     world = int(os.environ.get('WORLD_SIZE', 1))
     if world > 1 and not dist.is_initialized():
@@ -154,7 +154,7 @@ def _mixer(cfg, num_classes):
              ([v2.CutMix(alpha=cfg.cutmix, num_classes=num_classes)] if cfg.cutmix else [])
     return v2.RandomChoice(mixers) if mixers else None
 
-# %% ../nbs/10_training.ipynb #add76fbb
+# %% ../nbs/10_training.ipynb #def9f76e
 def train(cfg:TrainConfig, # the run's settings
           progress:bool=True, # show progress bars
          ) -> list: # one dict of metrics per epoch
@@ -198,7 +198,6 @@ def train(cfg:TrainConfig, # the run's settings
     img_size, mix = model.config['img_size'], _mixer(cfg, len(data.classes))
     if cfg.low_res: check_img_size(cfg.low_res, model.patch_embed.patch_size, '--low-res')
     tf = transforms(img_size, train=True, crop=cfg.crop, randaugment=cfg.randaugment)
-    if cfg.low_res: tf_low = v2.Compose([tf, v2.Resize(cfg.low_res, antialias=True)])
     meta = {'classes': data.classes, 'train': asdict(cfg)}
 
     def checkpoint():
@@ -216,11 +215,12 @@ def train(cfg:TrainConfig, # the run's settings
         epoch, start = divmod(step, spe)
         model.train(); t0 = time.perf_counter()
         low = epoch < cfg.low_res_epochs and cfg.low_res
-        bar = tqdm(loader(tr, tf_low if low else tf, cfg.batch_size, epoch, cfg.seed, start, rank, world, workers=cfg.workers),
+        bar = tqdm(loader(tr, tf, cfg.batch_size, epoch, cfg.seed, start, rank, world, workers=cfg.workers),
                    desc=f'epoch {epoch + 1}/{cfg.epochs}' + (f' at {cfg.low_res} px' if low else ''), initial=start, total=spe, disable=not progress or rank != 0, leave=False)
         for x, y in bar:
             torch.manual_seed((cfg.seed * 1_000_003 + step) * 1024 + rank)  # dropout and MixUp: a function of the step
             if mix: x, y = mix(x, y)
+            if low: x = F.interpolate(x, size=cfg.low_res, mode='bilinear', antialias=True)  # one call for the batch
             with torch.autocast(dev.type, torch.bfloat16, enabled=cfg.bf16):
                 loss = F.cross_entropy(net(x.to(dev)).float(), y.to(dev), label_smoothing=cfg.label_smoothing)
             opt.zero_grad(set_to_none=True); loss.backward()
@@ -253,7 +253,7 @@ def train(cfg:TrainConfig, # the run's settings
         dist.destroy_process_group()
     return history
 
-# %% ../nbs/10_training.ipynb #d7531e55
+# %% ../nbs/10_training.ipynb #d95a6ba3
 def read_history(run:str|Path) -> list:
     "The rows of a run's metrics.csv, with numbers as numbers."
     with open(Path(run)/'metrics.csv') as f: return [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
@@ -270,7 +270,7 @@ def plot_history(run:str|Path, # a run folder with metrics.csv
     if title: fig.suptitle(title)
     return fig
 
-# %% ../nbs/10_training.ipynb #31d23d86
+# %% ../nbs/10_training.ipynb #5ade54c6
 def _parser():
     p = argparse.ArgumentParser(prog='vit-nbdev', description='Train, fine-tune and evaluate Vision Transformers.')
     sub = p.add_subparsers(dest='command', required=True)
