@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 CLI = shutil.which('vit-nbdev', path=str(Path(sys.executable).parent))
+assert CLI, "the vit-nbdev command is missing: install the package first (make setup, or pip install -e '.[dev]')"
 
 def run_cli(*args, check=True, **kw):
     "Run `vit-nbdev ARGS` in a subprocess with one thread, returning the CompletedProcess."

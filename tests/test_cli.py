@@ -68,3 +68,11 @@ def test_finetune_new_classes_higher_resolution(cli, tmp_path):
     cfg = json.loads(next((tmp_path/'ft'/'checkpoints').glob('step-*/config.json')).read_text())
     assert cfg['model']['img_size'] == 48 and cfg['model']['num_classes'] == 2 and cfg['classes'] == ['blue', 'red']
     assert json.loads(cli('evaluate', tmp_path/'ft').stdout)['val_acc'] > 0.9
+
+def test_low_res_epochs_then_full_resolution(cli, tmp_path):
+    r = cli('train', *TINY, '--epochs', '3', '--low-res', '16', '--low-res-epochs', '2', '--out', tmp_path/'run')
+    rows = (tmp_path/'run'/'metrics.csv').read_text().splitlines()
+    assert len(rows) == 1 + 3
+    assert json.loads(cli('evaluate', tmp_path/'run').stdout)['val_acc'] > 0.5
+    r = cli('evaluate', tmp_path/'run', '--test', check=False)
+    assert r.returncode != 0 and 'no official test split' in r.stderr

@@ -8,7 +8,7 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/data.html.md"""
 __all__ = ['IMG_EXTS', 'DATASETS', 'ImageDataset', 'image_folder', 'synthetic', 'load_dataset', 'split', 'transforms',
            'Augmented', 'EpochBatches', 'loader']
 
-# %% ../nbs/08_data.ipynb #5b80977d
+# %% ../nbs/08_data.ipynb #d64ed919
 import math
 from pathlib import Path
 import torch
@@ -16,7 +16,7 @@ from torch.utils.data import Dataset, DataLoader, DistributedSampler
 from torchvision.transforms import v2
 from PIL import Image
 
-# %% ../nbs/08_data.ipynb #82fde6ef
+# %% ../nbs/08_data.ipynb #8973b043
 class ImageDataset(Dataset):
     "(uint8 image (3, H, W), label) pairs from a list of files or from images in memory; `classes` names the labels."
     def __init__(self, items:list, # file paths, or uint8 tensors (3, H, W)
@@ -37,7 +37,7 @@ class ImageDataset(Dataset):
         self.items = [self[i][0] for i in range(len(self))]
         return self
 
-# %% ../nbs/08_data.ipynb #e70e3a71
+# %% ../nbs/08_data.ipynb #bdc25371
 IMG_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'}
 
 def image_folder(root:str|Path, # a folder with one sub-folder of images per class
@@ -53,13 +53,14 @@ def image_folder(root:str|Path, # a folder with one sub-folder of images per cla
                                 f"(found {len(classes)} class folders).")
     return ImageDataset([f for f, _ in files], [c for _, c in files], classes)
 
-# %% ../nbs/08_data.ipynb #04e2e247
+# %% ../nbs/08_data.ipynb #9931dc97
 def synthetic(n:int=512, # number of images
               num_classes:int=4, # at most 8
               size:int=32, # H = W
               seed:int=0,
              ) -> ImageDataset:
     "An offline data set of `num_classes` kinds of coloured shapes on noise, for tests and classrooms."
+    if not 1 <= num_classes <= 8: raise ValueError(f"synthetic data has 1 to 8 classes, not {num_classes}.")
     g = torch.Generator().manual_seed(seed)
     yy, xx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing='ij')
     colours = torch.tensor([[230, 25, 75], [60, 180, 75], [0, 130, 200], [245, 130, 48],
@@ -75,7 +76,7 @@ def synthetic(n:int=512, # number of images
         imgs[i][:, mask] = colours[c][:, None]
     return ImageDataset(list(imgs), labels.tolist(), [f'shape{c}' for c in range(num_classes)])
 
-# %% ../nbs/08_data.ipynb #27656dc2
+# %% ../nbs/08_data.ipynb #ec8e0bcd
 def _torchvision(name, root, train, download):
     import torchvision.datasets as D
     try:
@@ -87,7 +88,7 @@ def _torchvision(name, root, train, download):
             return ImageDataset(ds._images, ds._labels, ds.classes)
         ds = D.Flowers102(root, split='train' if train else 'test', download=download)
         return ImageDataset(ds._image_files, ds._labels, [str(i) for i in range(102)])
-    except RuntimeError as e:
+    except (RuntimeError, OSError) as e:  # not there, or a download that failed
         raise FileNotFoundError(f"{name} not found under {root!s} ({e}). Pass download=True (--download) on a machine "
                                 f"with internet, or point --data-root at a folder that holds it.") from e
 
@@ -103,20 +104,20 @@ def load_dataset(name:str, # one of DATASETS, or the path of an ImageFolder-layo
     if name in DATASETS: return _torchvision(name, root, train, download)
     return image_folder(name)
 
-# %% ../nbs/08_data.ipynb #7a454464
+# %% ../nbs/08_data.ipynb #4d0059e9
 def split(ds:ImageDataset, # the data set to split
-          val_size:int|float, # number (or fraction) of validation items
+          val_size:int|float, # a fraction (below 1) or a number of validation items
           seed:int=0, # the same seed gives the same split
          ) -> tuple: # (train, valid) ImageDatasets
     "Split a data set at random into training and validation parts."
     n = len(ds)
-    k = round(val_size * n) if isinstance(val_size, float) else val_size
+    k = round(val_size * n) if val_size < 1 else int(val_size)
     if not 0 < k < n: raise ValueError(f"val_size {val_size} leaves no training or no validation data ({n} items).")
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
     part = lambda idx: ImageDataset([ds.items[i] for i in idx], [ds.labels[i] for i in idx], ds.classes)
     return part(perm[k:]), part(perm[:k])
 
-# %% ../nbs/08_data.ipynb #bbea33f9
+# %% ../nbs/08_data.ipynb #4f945a84
 def transforms(img_size:int, # output H = W
                train:bool=True, # random augmentation, or the deterministic evaluation transform
                crop:str='inception', # 'inception' (random-resized crop), 'pad' (pad 4 and random crop), 'none'
@@ -128,10 +129,10 @@ def transforms(img_size:int, # output H = W
     elif crop == 'pad': geo = [v2.RandomCrop(img_size, padding=img_size // 8, padding_mode='reflect')]
     else: raise ValueError(f"crop must be 'inception', 'pad' or 'none', not {crop!r}.")
     if crop == 'pad' and train: geo = [v2.Resize(img_size, antialias=True), v2.CenterCrop(img_size)] + geo
-    aug = [v2.RandomHorizontalFlip()] + ([v2.RandAugment(magnitude=randaugment)] if randaugment else []) if train else []
+    aug = ([v2.RandomHorizontalFlip()] + ([v2.RandAugment(magnitude=randaugment)] if randaugment else [])) if train else []
     return v2.Compose(geo + aug + [v2.ToDtype(torch.float32, scale=True), v2.Normalize([0.5] * 3, [0.5] * 3)])
 
-# %% ../nbs/08_data.ipynb #ea8652bb
+# %% ../nbs/08_data.ipynb #450b6797
 class Augmented(Dataset):
     "Apply `tf` to `ds[i]`, with randomness fixed by (seed, epoch, i); keys are (epoch, i) pairs."
     def __init__(self, ds, tf, seed:int=0): self.ds, self.tf, self.seed = ds, tf, seed

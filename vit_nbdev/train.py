@@ -6,9 +6,9 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/training.html.md"""
 
 # %% auto #0
 __all__ = ['RECIPES', 'TrainConfig', 'recipe', 'make_optimizer', 'lr_factor', 'latest_checkpoint', 'from_checkpoint', 'evaluate',
-           'train', 'read_history', 'plot_history', 'main']
+           'set_attention', 'train', 'read_history', 'plot_history', 'main']
 
-# %% ../nbs/10_training.ipynb #041e569d
+# %% ../nbs/10_training.ipynb #f6008f80
 import argparse, csv, io, json, math, os, shutil, sys, time
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
@@ -22,9 +22,9 @@ from tqdm.auto import tqdm
 from .model import create_model
 from .patches import check_img_size
 from .data import load_dataset, split, transforms, loader
-from .checkpoint import save_checkpoint, load_checkpoint, atomic_write
+from .checkpoint import save_checkpoint, load_checkpoint, atomic_write, export
 
-# %% ../nbs/10_training.ipynb #d1881ac1
+# %% ../nbs/10_training.ipynb #24ec7a0f
 def _opt(default, help:str): return field(default=default, metadata={'help': help})
 
 @dataclass
@@ -65,10 +65,9 @@ class TrainConfig:
     seed: int = _opt(0, 'the split, initialisation, data order, augmentation and dropout all follow from it')
     device: str = _opt('auto', 'auto, cpu, cuda, cuda:1, ...')
 
-# %% ../nbs/10_training.ipynb #a7b5a1e7
+# %% ../nbs/10_training.ipynb #2ba89c41
 RECIPES = {
-    'pretrain': dict(optimizer='adamw', weight_decay=0.1, schedule='linear', warmup=1., grad_clip=1., drop_rate=0.1,
-                     representation_size=0, lr=1e-3),
+    'pretrain': dict(optimizer='adamw', weight_decay=0.1, schedule='linear', warmup=1., grad_clip=1., drop_rate=0.1),
     'finetune': dict(optimizer='sgd', weight_decay=0., schedule='cosine', warmup=0.1, grad_clip=1., drop_rate=0.,
                      batch_size=512, lr=0.01),
 }
@@ -80,11 +79,10 @@ def recipe(name:str, # 'pretrain' (Table 3) or 'finetune' (Table 4)
     if name not in RECIPES: raise ValueError(f"Unknown recipe {name!r}: use one of {list(RECIPES)}.")
     return TrainConfig(**{**RECIPES[name], **overrides})
 
-# %% ../nbs/10_training.ipynb #5ed321c9
+# %% ../nbs/10_training.ipynb #052c7eea
 def make_optimizer(model:nn.Module, cfg:TrainConfig) -> torch.optim.Optimizer:
     "AdamW or SGD (momentum 0.9) with weight decay on weight matrices only."
     decay = lambda n, p: p.ndim >= 2 and not n.endswith(('pos_embed', 'pos_embed_x', 'pos_embed_y', 'cls_token'))
-    params = [p for p in model.parameters() if p.requires_grad]
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     groups = [{'params': [p for n, p in named if decay(n, p)], 'weight_decay': cfg.weight_decay},
               {'params': [p for n, p in named if not decay(n, p)], 'weight_decay': 0.}]
@@ -100,7 +98,7 @@ def lr_factor(step:int, warmup:int, total:int, schedule:str='cosine') -> float:
     if schedule == 'linear': return 1 - t
     raise ValueError(f"schedule must be 'cosine' or 'linear', not {schedule!r}.")
 
-# %% ../nbs/10_training.ipynb #f4fb2c96
+# %% ../nbs/10_training.ipynb #a80a6b1f
 def latest_checkpoint(path:str|Path) -> Path:
     "A checkpoint folder itself, or the latest checkpoint of a run folder."
     path = Path(path)
@@ -110,6 +108,7 @@ def latest_checkpoint(path:str|Path) -> Path:
 def from_checkpoint(path:str|Path, # a checkpoint folder, or a run folder (its latest checkpoint)
                     classes:list, # the new task's class names
                     img_size:int=0, # the new resolution; 0 keeps the checkpoint's
+                    drop_rate:float|None=None, # set the dropout rate; None keeps the checkpoint's
                     log=print,
                    ):
     "Load a checkpoint for fine-tuning: new zero-initialised head if needed, position embeddings resampled if needed."
@@ -118,8 +117,10 @@ def from_checkpoint(path:str|Path, # a checkpoint folder, or a run folder (its l
     if old != list(classes) or model.config['representation_size']:
         why = (f"the checkpoint has {len(old) if old else '?'} classes, the data {len(classes)}" if old != list(classes)
                else "the checkpoint has the pre-training head")
-        log(f"New head: {why}, so the head is replaced by a zero-initialised linear layer ({model.head.in_features if isinstance(model.head, nn.Linear) else model.config['embed_dim']} -> {len(classes)}), as the paper does for fine-tuning.")
-        model.pre_logits, D = nn.Identity(), model.config['embed_dim']
+        D = model.config['embed_dim']
+        log(f"New head: {why}, so the head is replaced by a zero-initialised linear layer ({D} -> {len(classes)}), "
+            f"as the paper does for fine-tuning.")
+        model.pre_logits = nn.Identity()
         model.head = nn.Linear(D, len(classes)); nn.init.zeros_(model.head.weight); nn.init.zeros_(model.head.bias)
         model.config.update(num_classes=len(classes), representation_size=None)
     if img_size and img_size != model.config['img_size']:
@@ -127,87 +128,110 @@ def from_checkpoint(path:str|Path, # a checkpoint folder, or a run folder (its l
             f"({model.patch_embed.grid_size[0]}x{model.patch_embed.grid_size[1]} -> "
             f"{img_size // model.patch_embed.patch_size}x{img_size // model.patch_embed.patch_size} patches).")
         model.set_img_size(img_size)
+    if drop_rate is not None:  # the paper's dropout sites (with attention dropout left as it was)
+        for name, m in model.named_modules():
+            if isinstance(m, nn.Dropout) and not name.endswith('attn_drop'): m.p = drop_rate
+        model.config['drop_rate'] = drop_rate
     return model
 
-# %% ../nbs/10_training.ipynb #9c76388d
+# %% ../nbs/10_training.ipynb #e241e267
 def _setup(cfg):
-    world = int(os.environ.get('WORLD_SIZE', 1))
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group('nccl' if torch.cuda.is_available() and cfg.device != 'cpu' else 'gloo')
-    rank = dist.get_rank() if world > 1 else 0
-    if cfg.device != 'auto': dev = torch.device(cfg.device)
-    elif torch.cuda.is_available(): dev = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
-    else: dev = torch.device('cpu')
-    return rank, world, dev
+    world, local = int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('LOCAL_RANK', 0))
+    name = ('cuda' if torch.cuda.is_available() else 'cpu') if cfg.device == 'auto' else cfg.device
+    dev = torch.device('cuda', local) if name == 'cuda' else torch.device(name)  # one GPU per process under torchrun
+    if dev.type == 'cuda': torch.cuda.set_device(dev)
+    if world > 1 and not dist.is_initialized(): dist.init_process_group('nccl' if dev.type == 'cuda' else 'gloo')
+    return (dist.get_rank() if world > 1 else 0), world, dev
 
-def evaluate(model:nn.Module, ds, img_size:int, batch_size:int=256, device='cpu', bf16:bool=True) -> dict:
+def evaluate(model:nn.Module, ds, img_size:int, batch_size:int=256, device='cpu', bf16:bool=True, workers:int=0) -> dict:
     "Loss and accuracy of `model` on `ds` (evaluation transform)."
     model.eval(); tot, correct, n = 0., 0, 0
     with torch.no_grad(), torch.autocast(torch.device(device).type, torch.bfloat16, enabled=bf16):
-        for x, y in loader(ds, transforms(img_size, train=False), batch_size, shuffle=False):
+        for x, y in loader(ds, transforms(img_size, train=False), batch_size, shuffle=False, workers=workers):
             out = model(x.to(device)).float(); y = y.to(device)
             tot += F.cross_entropy(out, y, reduction='sum').item(); correct += (out.argmax(1) == y).sum().item(); n += len(y)
     return {'val_loss': tot / n, 'val_acc': correct / n}
+
+def set_attention(model:nn.Module, attn:str, bf16:bool, device) -> nn.Module:
+    "Pick each block's attention path: 'fused', 'explicit', or 'auto' (explicit under bf16 on a CPU, where it is faster)."
+    if attn not in ('auto', 'fused', 'explicit'): raise ValueError(f"attn must be 'auto', 'fused' or 'explicit', not {attn!r}.")
+    fused = attn == 'fused' or (attn == 'auto' and not (bf16 and torch.device(device).type == 'cpu'))
+    for blk in model.blocks: blk.attn.fused_attn = fused
+    return model
+
+def _fresh(): return {'loss': 0., 'n': 0, 'time': 0.}
 
 def _mixer(cfg, num_classes):
     mixers = ([v2.MixUp(alpha=cfg.mixup, num_classes=num_classes)] if cfg.mixup else []) + \
              ([v2.CutMix(alpha=cfg.cutmix, num_classes=num_classes)] if cfg.cutmix else [])
     return v2.RandomChoice(mixers) if mixers else None
 
-# %% ../nbs/10_training.ipynb #def9f76e
+# %% ../nbs/10_training.ipynb #31199b19
+_NOT_RESULT = {'resume', 'out', 'device', 'workers', 'keep', 'checkpoint_every', 'download', 'data_root', 'cache'}
+
 def train(cfg:TrainConfig, # the run's settings
           progress:bool=True, # show progress bars
+          command:str='', # the command line that started the run, kept in its checkpoints
          ) -> list: # one dict of metrics per epoch
     "Train (or fine-tune, with `cfg.init`) a ViT; checkpoints and metrics.csv go to `cfg.out`."
+    if cfg.low_res and not cfg.low_res_epochs or cfg.low_res_epochs and not cfg.low_res:
+        raise ValueError("--low-res and --low-res-epochs go together.")
     rank, world, dev = _setup(cfg)
     log = print if rank == 0 else (lambda *a, **k: None)
     out, ckdir = Path(cfg.out), Path(cfg.out)/'checkpoints'
     if (ckdir/'latest').exists() and not cfg.resume:
         raise FileExistsError(f"{out} already holds a run. Pass --resume to continue it, or choose another --out.")
     if cfg.resume and not (ckdir/'latest').exists(): raise FileNotFoundError(f"No run to resume in {out}.")
-    if rank == 0 and cfg.download: load_dataset(cfg.data, cfg.data_root, download=True)
+    if cfg.keep < 1: raise ValueError("--keep must be at least 1.")
+    if rank == 0 and ckdir.is_dir():  # leftovers of a run killed while it wrote or pruned
+        for junk in [*ckdir.glob('.step-*'), *ckdir.glob('.trash-*')]: shutil.rmtree(junk, ignore_errors=True)
+    if cfg.download and int(os.environ.get('LOCAL_RANK', 0)) == 0: load_dataset(cfg.data, cfg.data_root, download=True)
     if world > 1: dist.barrier()
     data = load_dataset(cfg.data, cfg.data_root)
-    tr, va = split(data, int(cfg.val_size) if cfg.val_size > 1 else cfg.val_size, cfg.seed)
+    tr, va = split(data, cfg.val_size, cfg.seed)
     if cfg.cache: tr.cache(); va.cache()
 
     torch.manual_seed(cfg.seed)
     state = None
     if cfg.resume:
         model, meta, state = load_checkpoint(latest_checkpoint(out))
-        if meta['train'] != {**asdict(cfg), 'resume': False}:
-            diff = {k: (meta['train'][k], v) for k, v in asdict(cfg).items() if k != 'resume' and meta['train'].get(k) != v}
-            raise ValueError(f"--resume needs the run's own settings; these differ (saved, given): {diff}.")
-    elif cfg.init: model = from_checkpoint(cfg.init, data.classes, cfg.img_size, log)
+        saved = {**meta['train'], 'world': meta.get('world', 1)}
+        diff = {k: (saved.get(k), v) for k, v in {**asdict(cfg), 'world': world}.items() if k not in _NOT_RESULT and saved.get(k) != v}
+        if diff: raise ValueError(f"--resume needs the run's own settings; these differ (saved, given): {diff}.")
+        if meta['classes'] != data.classes: raise ValueError(f"The data's classes changed since the run started: {data.classes}.")
+    elif cfg.init: model = from_checkpoint(cfg.init, data.classes, cfg.img_size, cfg.drop_rate, log)
     else:
         model = create_model(cfg.model, num_classes=len(data.classes), drop_rate=cfg.drop_rate,
                              representation_size=cfg.representation_size or None, **({'img_size': cfg.img_size} if cfg.img_size else {}))
-    fused = cfg.attn == 'fused' or (cfg.attn == 'auto' and not (cfg.bf16 and dev.type == 'cpu'))
-    for blk in model.blocks: blk.attn.fused_attn = fused
-    model.to(dev)
+    set_attention(model, cfg.attn, cfg.bf16, dev).to(dev)
     opt = make_optimizer(model, cfg)
     spe = len(tr) // (cfg.batch_size * world)  # steps per epoch
     if spe == 0: raise ValueError(f"{len(tr)} training images are fewer than one batch of {cfg.batch_size} x {world} processes.")
     total, warmup = spe * cfg.epochs, round(cfg.warmup * spe)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, warmup, total, cfg.schedule))
-    step, history, run = 0, [], {'loss': 0., 'n': 0, 'time': 0.}
+    step, history, run = 0, [], _fresh()
     if state:
         opt.load_state_dict(state['optimizer']); sched.load_state_dict(state['scheduler'])
         step, history, run = state['step'], state['history'], state['running']
-    net = DDP(model) if world > 1 else model
+    net = DDP(model, device_ids=[dev.index] if dev.type == 'cuda' else None) if world > 1 else model
     img_size, mix = model.config['img_size'], _mixer(cfg, len(data.classes))
-    if cfg.low_res: check_img_size(cfg.low_res, model.patch_embed.patch_size, '--low-res')
+    if cfg.low_res:
+        check_img_size(cfg.low_res, model.patch_embed.patch_size, '--low-res')
+        if cfg.low_res >= img_size: raise ValueError(f"--low-res {cfg.low_res} must be below the resolution {img_size}.")
     tf = transforms(img_size, train=True, crop=cfg.crop, randaugment=cfg.randaugment)
-    meta = {'classes': data.classes, 'train': asdict(cfg)}
+    meta = {'classes': data.classes, 'train': {**asdict(cfg), 'resume': False}, 'world': world, 'command': command}
 
     def checkpoint():
         name = f'step-{step:08d}'
-        save_checkpoint(ckdir/name, model, meta, {'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(),
-                                                  'step': step, 'history': history, 'running': run})
+        wall = time.time() - t_start
+        save_checkpoint(ckdir/name, model, {**meta, 'wall_time_min': round(wall / 60, 2)},
+                        {'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(), 'step': step, 'history': history,
+                         'running': run, 'wall_s': wall})
         atomic_write(ckdir/'latest', name)
-        for old in sorted(ckdir.glob('step-*'))[:-cfg.keep]:
-            shutil.rmtree(old)
+        for old in sorted(ckdir.glob('step-*'))[:-cfg.keep]:  # out of sight first, then deleted
+            trash = old.with_name(f'.trash-{old.name}'); os.replace(old, trash); shutil.rmtree(trash)
 
+    t_start = time.time() - (state or {}).get('wall_s', 0.)
     log(f"{cfg.data}: {len(tr)} training / {len(va)} validation images, {len(data.classes)} classes; "
         f"{sum(p.numel() for p in model.parameters()):,} parameters; {spe} steps per epoch x {cfg.epochs} epochs"
         f"{f' x {world} processes' if world > 1 else ''} on {dev}{' (resuming at step %d)' % step if step else ''}")
@@ -216,7 +240,8 @@ def train(cfg:TrainConfig, # the run's settings
         model.train(); t0 = time.perf_counter()
         low = epoch < cfg.low_res_epochs and cfg.low_res
         bar = tqdm(loader(tr, tf, cfg.batch_size, epoch, cfg.seed, start, rank, world, workers=cfg.workers),
-                   desc=f'epoch {epoch + 1}/{cfg.epochs}' + (f' at {cfg.low_res} px' if low else ''), initial=start, total=spe, disable=not progress or rank != 0, leave=False)
+                   desc=f'epoch {epoch + 1}/{cfg.epochs}' + (f' at {cfg.low_res} px' if low else ''), initial=start, total=spe,
+                   disable=not progress or rank != 0, leave=False, mininterval=1 if sys.stderr.isatty() else 30)
         for x, y in bar:
             torch.manual_seed((cfg.seed * 1_000_003 + step) * 1024 + rank)  # dropout and MixUp: a function of the step
             if mix: x, y = mix(x, y)
@@ -232,16 +257,19 @@ def train(cfg:TrainConfig, # the run's settings
                 run['time'] += time.perf_counter() - t0; t0 = time.perf_counter()
                 checkpoint()
         run['time'] += time.perf_counter() - t0
+        if world > 1:  # the epoch's training loss over all processes
+            t = torch.tensor([run['loss'], run['n']], dtype=torch.float64, device=dev); dist.all_reduce(t)
+            run['loss'], run['n'] = t[0].item(), int(t[1].item())
         if rank == 0:
             row = {'epoch': epoch + 1, 'step': step, 'lr': sched.get_last_lr()[0], 'train_loss': run['loss'] / run['n'],
-                   **evaluate(model, va, img_size, device=dev, bf16=cfg.bf16),
-                   'train_img_per_s': run['n'] * world / run['time'], 'epoch_time_s': run['time']}
-            history.append(row); run = {'loss': 0., 'n': 0, 'time': 0.}
+                   **evaluate(model, va, img_size, device=dev, bf16=cfg.bf16, workers=cfg.workers),
+                   'train_img_per_s': run['n'] / run['time'], 'epoch_time_s': run['time']}
+            history.append(row)
             log(' '.join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
             buf = io.StringIO(); w = csv.DictWriter(buf, list(row)); w.writeheader(); w.writerows(history)
             out.mkdir(parents=True, exist_ok=True); atomic_write(out/'metrics.csv', buf.getvalue())
-            checkpoint()
-        else: run = {'loss': 0., 'n': 0, 'time': 0.}
+        run = _fresh()  # before the checkpoint: a run resumed here starts the next epoch's sums from zero
+        if rank == 0: checkpoint()
         if world > 1: dist.barrier()
     if world > 1:  # DDP keeps replicas identical; check it, then leave the process group
         sums = torch.stack([p.detach().double().sum() for p in model.parameters()])
@@ -253,7 +281,7 @@ def train(cfg:TrainConfig, # the run's settings
         dist.destroy_process_group()
     return history
 
-# %% ../nbs/10_training.ipynb #d95a6ba3
+# %% ../nbs/10_training.ipynb #6a0931a1
 def read_history(run:str|Path) -> list:
     "The rows of a run's metrics.csv, with numbers as numbers."
     with open(Path(run)/'metrics.csv') as f: return [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
@@ -270,7 +298,10 @@ def plot_history(run:str|Path, # a run folder with metrics.csv
     if title: fig.suptitle(title)
     return fig
 
-# %% ../nbs/10_training.ipynb #5ade54c6
+# %% ../nbs/10_training.ipynb #90b27889
+_CHOICES = dict(optimizer=['adamw', 'sgd'], schedule=['cosine', 'linear'], crop=['inception', 'pad', 'none'],
+                attn=['auto', 'fused', 'explicit'])
+
 def _parser():
     p = argparse.ArgumentParser(prog='vit-nbdev', description='Train, fine-tune and evaluate Vision Transformers.')
     sub = p.add_subparsers(dest='command', required=True)
@@ -280,8 +311,9 @@ def _parser():
         defaults = recipe('pretrain' if name == 'train' else 'finetune')
         for f in fields(TrainConfig):
             flag, default = '--' + f.name.replace('_', '-'), getattr(defaults, f.name)
-            if isinstance(default, bool): sp.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=f.metadata['help'])
-            else: sp.add_argument(flag, type=type(default), default=default, help=f.metadata['help'])
+            kw = dict(default=default, help=f.metadata['help'], choices=_CHOICES.get(f.name))
+            if isinstance(default, bool): sp.add_argument(flag, action=argparse.BooleanOptionalAction, **kw)
+            else: sp.add_argument(flag, type=type(default), **kw)
     ev = sub.add_parser('evaluate', help='accuracy of a checkpoint', description='Accuracy of a checkpoint: by default on '
                         'the validation split it was trained with; --test for the data set\'s official test split.')
     ev.add_argument('checkpoint', help='a checkpoint folder, or a run folder (its latest checkpoint)')
@@ -290,28 +322,37 @@ def _parser():
     ev.add_argument('--test', action='store_true', help='use the official test split')
     ev.add_argument('--batch-size', type=int, default=256)
     ev.add_argument('--device', default='cpu')
+    ex = sub.add_parser('export', help='copy a run\'s weights, config and metrics into a folder to publish or ship',
+                        description='Copy the latest checkpoint of a run (weights and config, without the optimizer '
+                                    'state) and its metrics.csv into DEST.')
+    ex.add_argument('run'); ex.add_argument('dest')
     return p
 
 def main(argv:list|None=None):
     "The `vit-nbdev` command."
     a = _parser().parse_args(argv)
     try:
+        if a.command == 'export': return print(export(a.run, a.dest))
         if a.command == 'evaluate':
-            model, meta, _ = load_checkpoint(latest_checkpoint(a.checkpoint))
+            ck = latest_checkpoint(a.checkpoint)
+            model, meta, _ = load_checkpoint(ck)
             t = meta.get('train', {})
             data, root = a.data or t.get('data'), a.data_root or t.get('data_root', 'data')
             if data is None: raise ValueError("This checkpoint does not record its data set: pass --data.")
-            if a.test: ds = load_dataset(data, root, train=False)
-            else:
-                full = load_dataset(data, root)
-                vs = t.get('val_size', 0.1)
-                ds = split(full, int(vs) if vs > 1 else vs, t.get('seed', 0))[1]
-            res = evaluate(model.to(a.device), ds, model.config['img_size'], a.batch_size, a.device, bf16=t.get('bf16', True))
-            print(json.dumps({'checkpoint': str(latest_checkpoint(a.checkpoint)), 'data': data,
-                              'split': 'test' if a.test else 'validation', 'images': len(ds), **res}))
+            if a.test and data not in ('cifar10', 'cifar100', 'pets', 'flowers'):
+                raise ValueError(f"{data} has no official test split; evaluate a test folder with --data FOLDER.")
+            full = load_dataset(data, root, train=not a.test)
+            if full.classes != meta.get('classes', full.classes):
+                raise ValueError(f"{data} has classes {full.classes[:5]}..., the checkpoint {meta['classes'][:5]}...: not the same task.")
+            ds = full if a.test or a.data else split(full, t.get('val_size', 0.1), t.get('seed', 0))[1]
+            bf16 = t.get('bf16', True)
+            set_attention(model, t.get('attn', 'auto'), bf16, a.device).to(a.device)
+            res = evaluate(model, ds, model.config['img_size'], a.batch_size, a.device, bf16=bf16)
+            print(json.dumps({'checkpoint': str(ck), 'data': str(data),
+                              'split': 'test' if a.test else 'validation' if not a.data else 'all', 'images': len(ds), **res}))
             return
         cfg = TrainConfig(**{f.name: getattr(a, f.name) for f in fields(TrainConfig)})
         if a.command == 'finetune' and not (cfg.init or cfg.resume): raise ValueError("finetune needs --init CHECKPOINT.")
-        train(cfg)
+        train(cfg, command=' '.join(['vit-nbdev', *(argv if argv is not None else sys.argv[1:])]))
     except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as e:
         sys.exit(f"vit-nbdev {a.command}: error: {e}")
