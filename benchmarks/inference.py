@@ -43,8 +43,8 @@ def main():
     batches = a.batch if len(a.batch) == len(a.models) else a.batch[:1] * len(a.models)
     print(f"torch {torch.__version__}, timm {timm.__version__}, device {a.device}, threads {torch.get_num_threads()}, "
           f"{a.rounds} interleaved rounds")
-    print(f"| model | precision | batch | vit_nbdev img/s | timm img/s | ratio ours/timm |")
-    print(f"|---|---|---|---|---|---|")
+    print("| model | precision | batch | vit_nbdev img/s | timm img/s | ratio ours/timm |")
+    print("|---|---|---|---|---|---|")
     for name, bs in zip(a.models, batches):
         for d in a.dtypes:
             ours, ref = bench(name, bs, a.device, dtypes[d], a.rounds)

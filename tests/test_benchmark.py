@@ -1,5 +1,5 @@
 "The inference benchmark runs end to end and prints one table row per model and precision (a smoke test, not a timing)."
-import re, subprocess, sys
+import subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]

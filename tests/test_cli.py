@@ -1,9 +1,7 @@
 "The `vit-nbdev` command end to end: train, evaluate, fine-tune, and its errors."
 import json
-from pathlib import Path
 import numpy as np
 from PIL import Image
-from safetensors.torch import load_file
 
 TINY = ['--data', 'synthetic', '--batch-size', '32', '--lr', '2e-3', '--warmup', '0.5']
 
