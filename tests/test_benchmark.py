@@ -1,5 +1,5 @@
-"The inference benchmark runs end to end and prints one table row per model and precision (a smoke test, not a timing)."
-import subprocess, sys
+"The benchmarks run end to end and print their tables (smoke tests on tiny settings, not timings)."
+import os, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
@@ -25,3 +25,21 @@ def test_training_benchmark_prints_table():
     for c in rows:
         ours, ref, ratio = float(c[4]), float(c[5]), float(c[6])
         assert ours > 0 and ref > 0 and abs(ratio / (ours / ref) - 1) < 0.02
+
+def test_hybrid_benchmark_prints_table(tmp_path):
+    r = subprocess.run([sys.executable, ROOT/'benchmarks'/'hybrid.py', '--data', 'synthetic', '--val-size', '0.1',
+                        '--epochs', '1', '--batch-size', '64', '--out', tmp_path/'h'],
+                       capture_output=True, text=True, timeout=600, env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    assert r.returncode == 0, r.stderr
+    rows = [l.split('|') for l in r.stdout.splitlines() if l.startswith('| vit_micro')]
+    assert [c[1].strip() for c in rows] == ['vit_micro_patch4_32', 'vit_micro_r_s4_32']
+    for c in rows: assert 0 <= float(c[3]) <= 100 and float(c[5]) > 0 and float(c[6]) > 0
+
+def test_self_supervision_benchmark_prints_table(tmp_path):
+    r = subprocess.run([sys.executable, ROOT/'benchmarks'/'self_supervision.py', '--data', 'synthetic', '--val-size', '0.1',
+                        '--labelled', '200', '--mpp-epochs', '1', '--ft-epochs', '1', '--out', tmp_path/'s'],
+                       capture_output=True, text=True, timeout=600, env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    assert r.returncode == 0, r.stderr
+    rows = [l.split('|') for l in r.stdout.splitlines() if l.startswith(('| none', '| masked', '| supervised'))]
+    assert len(rows) == 3 and all(0 <= float(c[3]) <= 100 for c in rows)
+    assert 'held-out colour accuracy' in r.stdout

@@ -74,3 +74,28 @@ def test_low_res_epochs_then_full_resolution(cli, tmp_path):
     assert json.loads(cli('evaluate', tmp_path/'run').stdout)['val_acc'] > 0.5
     r = cli('evaluate', tmp_path/'run', '--test', check=False)
     assert r.returncode != 0 and 'no official test split' in r.stderr
+
+def test_masked_patch_prediction_resume_then_finetune_on_few_labels(cli, tmp_path):
+    "Pre-train without labels (--mpp); roll back one epoch and resume: identical result; then fine-tune on a few labels."
+    mpp = [*TINY, '--mpp', 'mean_colour', '--epochs', '2', '--drop-rate', '0']
+    cli('train', *mpp, '--out', tmp_path/'a')
+    cli('train', *mpp, '--out', tmp_path/'b')
+    ckdir = tmp_path/'b'/'checkpoints'
+    first, last = sorted(ckdir.glob('step-*'))
+    (ckdir/'latest').write_text(first.name)  # back to the end of epoch 1, as if killed during epoch 2
+    import shutil; shutil.rmtree(last)
+    cli('train', *mpp, '--out', tmp_path/'b', '--resume')
+    final = lambda run: (run/'checkpoints'/(run/'checkpoints'/'latest').read_text())/'model.safetensors'
+    assert final(tmp_path/'a').read_bytes() == final(tmp_path/'b').read_bytes()  # [mask], head and optimizer restored
+    acc = lambda run: [l.split(',')[5] for l in (run/'metrics.csv').read_text().splitlines()[1:]]
+    assert acc(tmp_path/'a') == acc(tmp_path/'b') and 0 < float(acc(tmp_path/'a')[-1]) <= 1  # held-out colour accuracy
+    r = cli('evaluate', tmp_path/'a', check=False)
+    assert r.returncode != 0 and 'fine-tune it first' in r.stderr
+    r = cli('finetune', '--init', tmp_path/'a', *TINY, '--train-size', '100', '--epochs', '1', '--out', tmp_path/'ft')
+    assert '100 training / 51 validation images' in r.stdout
+    r = cli('finetune', '--init', tmp_path/'a', *TINY, '--train-size', '5000', '--out', tmp_path/'ft2', check=False)
+    assert r.returncode != 0 and '--train-size 5000' in r.stderr
+    r = cli('train', *mpp, '--mixup', '0.8', '--out', tmp_path/'bad', check=False)
+    assert r.returncode != 0 and 'without labels' in r.stderr
+    r = cli('train', *TINY, '--mpp', 'colour', '--out', tmp_path/'bad2', check=False)
+    assert r.returncode != 0 and 'mean_colour' in r.stderr

@@ -28,11 +28,15 @@ class PatchEmbed(nn.Module):
         self.grid_size = (img_size // patch_size,) * 2
         self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
 
-    def forward(self, x:torch.Tensor, # images (B, C, H, W), H and W multiples of P
-               ) -> torch.Tensor: # patch embeddings (B, N, D)
+    def check(self, x:torch.Tensor):
+        "Clear errors for images of the wrong size, channels or dtype."
         check_images(x, self.patch_size, self.in_chans)
         if not x.is_floating_point():
             raise ValueError(f"Expected float pixels, got {x.dtype}: scale uint8 images to [-1, 1] with `normalize` first.")
+
+    def forward(self, x:torch.Tensor, # images (B, C, H, W), H and W multiples of P
+               ) -> torch.Tensor: # patch embeddings (B, N, D)
+        self.check(x)
         return self.proj(x).flatten(2).transpose(1, 2)
 
 # %% ../nbs/03_embedding.ipynb #33451ce6

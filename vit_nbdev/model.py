@@ -38,6 +38,7 @@ class VisionTransformer(nn.Module):
                  attn_drop_rate:float=0., # dropout on attention weights
                  zero_head:bool=True, # zero-initialise the head, as the paper does
                  fused_attn:bool=True, # F.scaled_dot_product_attention unless attention weights are asked for
+                 backbone_layers:tuple|None=None, # hybrid (notebook 07): ResNet stage depths before the patches, () for its root alone
                 ):
         super().__init__()
         self.config = {k: v for k, v in locals().items() if k not in ('self', '__class__')}  # the arguments, to rebuild it
@@ -46,7 +47,10 @@ class VisionTransformer(nn.Module):
             raise ValueError(f"pos_embed must be 'learn', 'learn2d' or 'none', not {pos_embed!r}.")
         self.global_pool, self.pos_embed_type = global_pool, pos_embed
         self.num_prefix_tokens = int(global_pool == 'token')
-        self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, embed_dim)
+        if backbone_layers is None: self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, embed_dim)
+        else:  # the hybrid's embedding: P x P patches of a ResNet feature map (notebook 07)
+            from vit_nbdev.hybrid import HybridEmbed
+            self.patch_embed = HybridEmbed(img_size, tuple(backbone_layers), patch_size, in_chans, embed_dim)
         gh, gw = self.patch_embed.grid_size
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim)) if global_pool == 'token' else None
         self.pos_embed = nn.Parameter(torch.zeros(1, self.num_prefix_tokens + gh*gw, embed_dim)) if pos_embed == 'learn' else None
@@ -97,10 +101,12 @@ def position_embeddings(self:VisionTransformer, grid:tuple, # (H/P, W/P) of the 
 
 @patch
 def embed(self:VisionTransformer, x:torch.Tensor, # images (B, C, H, W)
+          corrupt=None, # a function applied to the patch embeddings (B, N, D) first (masked patch prediction, notebook 14)
          ) -> torch.Tensor: # z_0, (B, prefix + N, D)
     "Eq. (1): embed the patches, prepend the [class] token, add position embeddings."
     P = self.patch_embed.patch_size
     z = self.patch_embed(x)  # checks the input
+    if corrupt is not None: z = corrupt(z)
     if self.cls_token is not None: z = torch.cat([self.cls_token.expand(len(z), -1, -1), z], dim=1)
     pe = self.position_embeddings((x.shape[-2] // P, x.shape[-1] // P))
     return z if pe is None else self.pos_drop(z + pe)
@@ -110,9 +116,10 @@ def embed(self:VisionTransformer, x:torch.Tensor, # images (B, C, H, W)
 def forward_features(self:VisionTransformer, x:torch.Tensor, # images (B, C, H, W)
                      return_attn:bool=False, # also return each layer's attention weights
                      last_queries:int|None=None, # the last block computes only the first `last_queries` tokens
+                     corrupt=None, # passed to `embed`
                     ): # tokens (B, T, D) after the final LayerNorm (T = last_queries or prefix + N); with return_attn, (tokens, [L x (B, k, T, prefix + N)])
     "The encoder: z_0, then L blocks, then LayerNorm."
-    z, attns = self.embed(x), []
+    z, attns = self.embed(x, corrupt), []
     for i, blk in enumerate(self.blocks):
         z, A = blk(z, return_attn, last_queries if i == len(self.blocks) - 1 else None)
         attns.append(A)
@@ -177,6 +184,9 @@ presets = {
     'vit_micro_patch4_32':   _vit(4, 128, 8, 4, img_size=32, num_classes=10),
     'vit_tiny_patch4_32':    _vit(4, 192, 12, 3, img_size=32, num_classes=10),
     'vit_small_patch4_32':   _vit(4, 384, 12, 6, img_size=32, num_classes=10),
+    # hybrids (notebook 07): patch size 1 on a ResNet feature map
+    'vit_base_r50_s16_384':  _vit(1, 768, 12, 12, img_size=384, backbone_layers=(3, 4, 9)),
+    'vit_micro_r_s4_32':     _vit(1, 128, 8, 4, img_size=32, num_classes=10, backbone_layers=()),
 }
 
 def list_models(pattern:str='*', # a glob pattern, e.g. '*patch16*'
