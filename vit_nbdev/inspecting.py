@@ -167,9 +167,10 @@ def photo_views(n:int=40, # how many views
                 seed:int=0,
                ) -> torch.Tensor: # uint8 (n, 3, size, size)
     "Random square crops (half to full side) and flips of the photographs bundled with scikit-image and matplotlib."
-    names, g, views = list(sample_images()), torch.Generator().manual_seed(seed), []
+    photos = [load_image(p, size=2 * size) for p in sample_images().values()]  # each file read once
+    g, views = torch.Generator().manual_seed(seed), []
     for i in range(n):
-        im = load_image(names[i % len(names)], size=2 * size)
+        im = photos[i % len(photos)]
         s = int(torch.randint(size, 2 * size + 1, (1,), generator=g))
         r, c = torch.randint(0, 2 * size - s + 1, (2,), generator=g).tolist()
         im = TF.resize(im[:, r:r + s, c:c + s], [size, size], antialias=True)
