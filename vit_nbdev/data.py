@@ -87,7 +87,7 @@ def _torchvision(name, root, train, download):
             ds = D.OxfordIIITPet(root, split='trainval' if train else 'test', download=download)
             return ImageDataset(ds._images, ds._labels, ds.classes)
         ds = D.Flowers102(root, split='train' if train else 'test', download=download)
-        return ImageDataset(ds._image_files, ds._labels, [str(i) for i in range(102)])
+        return ImageDataset(ds._image_files, ds._labels, D.Flowers102.classes)
     except (RuntimeError, OSError) as e:  # not there, or a download that failed
         raise FileNotFoundError(f"{name} not found under {root!s} ({e}). Pass download=True (--download) on a machine "
                                 f"with internet, or point --data-root at a folder that holds it.") from e
