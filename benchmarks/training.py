@@ -9,10 +9,12 @@ a CPU, where the explicit path trains faster. timm runs its default (fused). The
 path too, so the table shows what the path choice is worth and what the rest of the model is worth.
 
     python benchmarks/training.py
+    python benchmarks/training.py --precisions fp32    # a CPU without native bf16 (no AVX-512/AMX), where bf16 crawls
 """
 import argparse, statistics, time
 import torch, torch.nn.functional as F, timm
 from vit_nbdev.model import create_model
+from vit_nbdev.train import fast_bf16
 
 def make(kind, sd, explicit):
     m = (timm.create_model('vit_tiny_patch16_224', img_size=32, patch_size=4, num_classes=10) if kind == 'timm'
@@ -33,15 +35,17 @@ def main():
     p.add_argument('--batch', type=int, default=128)
     p.add_argument('--rounds', type=int, default=10)
     p.add_argument('--warmup', type=int, default=2)
+    p.add_argument('--precisions', nargs='+', default=['fp32', 'bf16'], choices=['fp32', 'bf16'])
     a = p.parse_args()
     torch.manual_seed(0)
     sd = create_model('vit_tiny_patch4_32', zero_head=False).state_dict()
     x, y = torch.randn(a.batch, 3, 32, 32), torch.randint(0, 10, (a.batch,))
-    print(f"torch {torch.__version__}, timm {timm.__version__}, CPU threads {torch.get_num_threads()}, batch {a.batch}, "
-          f"{a.rounds} interleaved rounds")
+    print(f"torch {torch.__version__}, timm {timm.__version__}, CPU threads {torch.get_num_threads()} "
+          f"({torch.backends.cpu.get_cpu_capability()}, native bf16: {fast_bf16('cpu')}), batch {a.batch}, {a.rounds} interleaved rounds")
     print("| precision | vit_nbdev attention | timm attention | vit_nbdev img/s | timm img/s | ratio ours/timm |")
     print("|---|---|---|---|---|---|")
     for bf16, ours_explicit, timm_explicit in [(False, False, False), (True, True, False), (True, True, True)]:
+        if ('bf16' if bf16 else 'fp32') not in a.precisions: continue
         ours, ref = make('ours', sd, ours_explicit), make('timm', sd, timm_explicit)
         for _ in range(a.warmup): step(*ours, x, y, bf16), step(*ref, x, y, bf16)
         t_ours, t_ref = [], []

@@ -6,7 +6,7 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/training.html.md"""
 
 # %% auto #0
 __all__ = ['RECIPES', 'TrainConfig', 'recipe', 'make_optimizer', 'lr_factor', 'latest_checkpoint', 'from_checkpoint',
-           'resolution', 'evaluate', 'set_attention', 'train', 'read_history', 'plot_history', 'main']
+           'resolution', 'fast_bf16', 'evaluate', 'set_attention', 'train', 'read_history', 'plot_history', 'main']
 
 # %% ../nbs/10_training.ipynb #6d56c1f2
 import argparse, csv, io, json, math, os, shutil, sys, time
@@ -57,7 +57,7 @@ class TrainConfig:
     cutmix: float = _opt(0., 'CutMix alpha; 0 for none')
     crop: str = _opt('inception', 'training crop: inception, pad or none')
     randaugment: int = _opt(0, 'RandAugment magnitude; 0 for none')
-    bf16: bool = _opt(True, 'bf16 autocast (CPU and GPU)')
+    bf16: bool = _opt(True, 'bf16 autocast where the device runs bf16 natively (see fast_bf16); fp32 elsewhere')
     attn: str = _opt('auto', 'attention path in training: fused, explicit, or auto (explicit for bf16 on CPU, where it is faster)')
     init: str = _opt('', 'fine-tuning: the checkpoint (or run folder) to start from')
     resume: bool = _opt(False, 'continue the run in --out from its latest checkpoint')
@@ -157,11 +157,21 @@ def _setup(cfg):
     if world > 1 and not dist.is_initialized(): dist.init_process_group('nccl' if dev.type == 'cuda' else 'gloo')
     return (dist.get_rank() if world > 1 else 0), world, dev
 
+def fast_bf16(device) -> bool:
+    "Whether `device` runs bf16 natively: a CUDA GPU with bf16, or a CPU that oneDNN runs bf16 on (AVX-512, AMX)."
+    device = torch.device(device)
+    if device.type == 'cuda': return torch.cuda.is_bf16_supported()
+    if device.type != 'cpu': return False
+    try: return torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    except (AttributeError, RuntimeError): return False  # a PyTorch built without oneDNN
+
 def evaluate(model:nn.Module, # a classifier, or a `MaskedPatchPrediction` (its loss and colour accuracy)
-             ds, img_size:int, batch_size:int=256, device='cpu', bf16:bool=True, workers:int=0) -> dict:
+             ds, img_size:int, batch_size:int=256, device='cpu',
+             bf16:bool=True, # bf16 autocast, where `fast_bf16(device)`
+             workers:int=0) -> dict:
     "Loss and accuracy of `model` on `ds` (evaluation transform)."
     model.eval(); tot, n, correct, m = 0., 0, 0, 0  # loss summed over n images; m predictions, `correct` of them right
-    mpp = hasattr(model, 'mpp_head')
+    mpp, bf16 = hasattr(model, 'mpp_head'), bf16 and fast_bf16(device)
     with torch.no_grad(), torch.autocast(torch.device(device).type, torch.bfloat16, enabled=bf16), torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)  # masked patch prediction: the same corruption at every evaluation
         for x, y in loader(ds, transforms(img_size, train=False), batch_size, shuffle=False, workers=workers):
@@ -229,7 +239,8 @@ def train(cfg:TrainConfig, # the run's settings
     else:
         model = create_model(cfg.model, num_classes=len(data.classes), drop_rate=cfg.drop_rate,
                              representation_size=cfg.representation_size or None, **({'img_size': cfg.img_size} if cfg.img_size else {}))
-    set_attention(model, cfg.attn, cfg.bf16, dev).to(dev)
+    bf16 = cfg.bf16 and fast_bf16(dev)  # autocast elsewhere would be slower than fp32
+    set_attention(model, cfg.attn, bf16, dev).to(dev)
     task = model  # what the optimizer trains: the ViT, or the ViT inside masked patch prediction
     if cfg.mpp:
         from vit_nbdev.mpp import MaskedPatchPrediction
@@ -265,7 +276,7 @@ def train(cfg:TrainConfig, # the run's settings
     t_start = time.time() - (state or {}).get('wall_s', 0.)
     log(f"{cfg.data}: {len(tr)} training / {len(va)} validation images, {len(data.classes)} classes; "
         f"{sum(p.numel() for p in model.parameters()):,} parameters; {spe} steps per epoch x {cfg.epochs} epochs"
-        f"{f' x {world} processes' if world > 1 else ''} on {dev}{' (resuming at step %d)' % step if step else ''}")
+        f"{f' x {world} processes' if world > 1 else ''} on {dev} in {'bf16' if bf16 else 'fp32'}{' (resuming at step %d)' % step if step else ''}")
     while step < total:
         epoch, start = divmod(step, spe)
         task.train(); t0 = time.perf_counter()
@@ -277,7 +288,7 @@ def train(cfg:TrainConfig, # the run's settings
             torch.manual_seed((cfg.seed * 1_000_003 + step) * 1024 + rank)  # dropout and MixUp: a function of the step
             if mix: x, y = mix(x, y)
             if res != img_size: x = F.interpolate(x, size=res, mode='bilinear', antialias=True)  # one call for the batch
-            with torch.autocast(dev.type, torch.bfloat16, enabled=cfg.bf16):
+            with torch.autocast(dev.type, torch.bfloat16, enabled=bf16):
                 if cfg.mpp: loss = net(x.to(dev))[0]
                 else: loss = F.cross_entropy(net(x.to(dev)).float(), y.to(dev), label_smoothing=cfg.label_smoothing)
             opt.zero_grad(set_to_none=True); loss.backward()
@@ -294,7 +305,7 @@ def train(cfg:TrainConfig, # the run's settings
             run['loss'], run['n'] = t[0].item(), int(t[1].item())
         if rank == 0:
             row = {'epoch': epoch + 1, 'step': step, 'lr': sched.get_last_lr()[0], 'train_loss': run['loss'] / run['n'],
-                   **evaluate(task, va, img_size, device=dev, bf16=cfg.bf16, workers=cfg.workers),
+                   **evaluate(task, va, img_size, device=dev, bf16=bf16, workers=cfg.workers),
                    'train_img_per_s': run['n'] / run['time'], 'epoch_time_s': run['time']}
             history.append(row)
             log(' '.join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
@@ -379,7 +390,7 @@ def main(argv:list|None=None):
             if full.classes != meta.get('classes', full.classes):
                 raise ValueError(f"{data} has classes {full.classes[:5]}..., the checkpoint {meta['classes'][:5]}...: not the same task.")
             ds = full if a.test or a.data else split(full, t.get('val_size', 0.1), t.get('seed', 0))[1]
-            bf16 = t.get('bf16', True)
+            bf16 = t.get('bf16', True) and fast_bf16(a.device)
             set_attention(model, t.get('attn', 'auto'), bf16, a.device).to(a.device)
             res = evaluate(model, ds, model.config['img_size'], a.batch_size, a.device, bf16=bf16)
             print(json.dumps({'checkpoint': str(ck), 'data': str(data),
