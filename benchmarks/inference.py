@@ -6,9 +6,10 @@ which goes first; the table reports median images/s over the rounds and the rati
     python benchmarks/inference.py                       # Ti/16 and B/16 at 224 px, CPU, fp32 and bf16 autocast
     python benchmarks/inference.py --device cuda --batch 256 64
 """
-import argparse, statistics, time
+import argparse, time
 import torch, timm
 from vit_nbdev.model import create_model
+from timing import interleaved
 
 def timed(model, x, device, dtype):
     if device == 'cuda': torch.cuda.synchronize()
@@ -23,13 +24,9 @@ def bench(name, batch, device, dtype, rounds, warmup=2):
     ours = create_model(name).eval().to(device)
     ours.load_state_dict(ref.state_dict(), strict=True)
     x = torch.randn(batch, 3, 224, 224, device=device)
-    for _ in range(warmup): timed(ours, x, device, dtype), timed(ref, x, device, dtype)
-    t_ours, t_ref = [], []
-    for r in range(rounds):
-        pair = [(ours, t_ours), (ref, t_ref)]
-        for m, ts in (pair if r % 2 == 0 else pair[::-1]): ts.append(timed(m, x, device, dtype))
-    a, b = batch / statistics.median(t_ours), batch / statistics.median(t_ref)
-    return a, b
+    t = interleaved({'ours': lambda: timed(ours, x, device, dtype), 'timm': lambda: timed(ref, x, device, dtype)},
+                    rounds, warmup)
+    return batch / t['ours'], batch / t['timm']
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -48,6 +45,7 @@ def main():
     for name, bs in zip(a.models, batches):
         for d in a.dtypes:
             ours, ref = bench(name, bs, a.device, dtypes[d], a.rounds)
-            print(f"| {name} | {d}{' autocast' if d != 'fp32' else ''} | {bs} | {ours:.1f} | {ref:.1f} | {ours / ref:.3f} |", flush=True)
+            precision = d + (' autocast' if d != 'fp32' else '')
+            print(f"| {name} | {precision} | {bs} | {ours:.1f} | {ref:.1f} | {ours / ref:.3f} |", flush=True)
 
 if __name__ == '__main__': main()

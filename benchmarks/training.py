@@ -11,10 +11,11 @@ path too, so the table shows what the path choice is worth and what the rest of 
     python benchmarks/training.py
     python benchmarks/training.py --precisions fp32    # a CPU without native bf16 (no AVX-512/AMX), where bf16 crawls
 """
-import argparse, statistics, time
+import argparse, time
 import torch, torch.nn.functional as F, timm
 from vit_nbdev.model import create_model
 from vit_nbdev.train import fast_bf16
+from timing import interleaved
 
 def make(kind, sd, explicit):
     m = (timm.create_model('vit_tiny_patch16_224', img_size=32, patch_size=4, num_classes=10) if kind == 'timm'
@@ -27,7 +28,9 @@ def step(model, opt, x, y, bf16):
     t = time.perf_counter()
     with torch.autocast('cpu', torch.bfloat16, enabled=bf16):
         loss = F.cross_entropy(model(x).float(), y)
-    opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
     return time.perf_counter() - t
 
 def main():
@@ -47,12 +50,9 @@ def main():
     for bf16, ours_explicit, timm_explicit in [(False, False, False), (True, True, False), (True, True, True)]:
         if ('bf16' if bf16 else 'fp32') not in a.precisions: continue
         ours, ref = make('ours', sd, ours_explicit), make('timm', sd, timm_explicit)
-        for _ in range(a.warmup): step(*ours, x, y, bf16), step(*ref, x, y, bf16)
-        t_ours, t_ref = [], []
-        for r in range(a.rounds):
-            pair = [(ours, t_ours), (ref, t_ref)]
-            for m, ts in (pair if r % 2 == 0 else pair[::-1]): ts.append(step(*m, x, y, bf16))
-        o, t = a.batch / statistics.median(t_ours), a.batch / statistics.median(t_ref)
+        t = interleaved({'ours': lambda: step(*ours, x, y, bf16), 'timm': lambda: step(*ref, x, y, bf16)},
+                        a.rounds, a.warmup)
+        o, t = a.batch / t['ours'], a.batch / t['timm']
         name = lambda e: 'explicit' if e else 'fused'
         print(f"| {'bf16 autocast' if bf16 else 'fp32'} | {name(ours_explicit)} | {name(timm_explicit)} | {o:.1f} | {t:.1f} | "
               f"{o / t:.3f} |", flush=True)

@@ -83,7 +83,8 @@ def test_masked_patch_prediction_resume_then_finetune_on_few_labels(cli, tmp_pat
     ckdir = tmp_path/'b'/'checkpoints'
     first, last = sorted(ckdir.glob('step-*'))
     (ckdir/'latest').write_text(first.name)  # back to the end of epoch 1, as if killed during epoch 2
-    import shutil; shutil.rmtree(last)
+    import shutil
+    shutil.rmtree(last)
     cli('train', *mpp, '--out', tmp_path/'b', '--resume')
     final = lambda run: (run/'checkpoints'/(run/'checkpoints'/'latest').read_text())/'model.safetensors'
     assert final(tmp_path/'a').read_bytes() == final(tmp_path/'b').read_bytes()  # [mask], head and optimizer restored
@@ -99,3 +100,31 @@ def test_masked_patch_prediction_resume_then_finetune_on_few_labels(cli, tmp_pat
     assert r.returncode != 0 and 'without labels' in r.stderr
     r = cli('train', *TINY, '--mpp', 'colour', '--out', tmp_path/'bad2', check=False)
     assert r.returncode != 0 and 'mean_colour' in r.stderr
+
+def test_runs_saved_before_the_redesign_still_work(cli, tmp_path):
+    "Checkpoints saved before the hybrid was injected (`backbone_layers` in the config) and before tasks (the MPP state"
+    " under 'mpp') still evaluate, resume and fine-tune: rewrite a fresh run into that older form and use it."
+    import torch
+    cli('train', *TINY, '--epochs', '2', '--out', tmp_path/'run')
+    cli('train', *TINY, '--mpp', 'mean_colour', '--epochs', '1', '--drop-rate', '0', '--out', tmp_path/'mpp')
+    for run in (tmp_path/'run', tmp_path/'mpp'):
+        for ck in (run/'checkpoints').glob('step-*'):
+            cfg = json.loads((ck/'config.json').read_text())
+            cfg['model']['backbone_layers'] = None
+            (ck/'config.json').write_text(json.dumps(cfg))
+            state = torch.load(ck/'train_state.pt', weights_only=True)
+            if state['task']: state['mpp'] = state['task']
+            del state['task']
+            torch.save(state, ck/'train_state.pt')
+    assert json.loads(cli('evaluate', tmp_path/'run').stdout)['val_acc'] > 0.5
+    ckdir = tmp_path/'run'/'checkpoints'
+    first = sorted(ckdir.glob('step-*'))[0]
+    (ckdir/'latest').write_text(first.name)  # back to epoch 1, then resume to the end
+    r = cli('train', *TINY, '--epochs', '2', '--out', tmp_path/'run', '--resume')
+    assert 'resuming at step 14' in r.stdout
+    r = cli('finetune', '--init', tmp_path/'mpp', *TINY, '--epochs', '1', '--out', tmp_path/'ft')
+    assert 'epoch 1 step 14' in r.stdout  # the same classes: the (untrained, zero) head is kept
+    (tmp_path/'mpp'/'checkpoints'/'latest').write_text(sorted((tmp_path/'mpp'/'checkpoints').glob('step-*'))[0].name)
+    r = cli('train', *TINY, '--mpp', 'mean_colour', '--epochs', '1', '--drop-rate', '0', '--out', tmp_path/'mpp',
+            '--resume', check=False)
+    assert r.returncode == 0, r.stderr  # nothing left to train: it resumes at the end and stops

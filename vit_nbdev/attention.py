@@ -1,4 +1,4 @@
-"""Scaled dot-product attention from its equation, then multi-head self-attention (MSA) with one qkv projection; a fused path for speed and an explicit path that returns the weights.
+"""Scaled dot-product attention from its equation, then multi-head self-attention: fused, or explicit with weights.
 
 Docs: https://vit-nbdev.github.io/vit_nbdev/attention.html.md"""
 
@@ -40,14 +40,33 @@ class Attention(nn.Module):
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
 
+    def split_heads(self, x:torch.Tensor, # (B, N, D)
+                   ) -> tuple: # q, k, v, each (B, k, N, D_h)
+        "Eq. (5) for all heads at once: one linear layer, its output cut into q, k, v and into heads."
+        B, N, D = x.shape
+        return self.qkv(x).reshape(B, N, 3, self.num_heads, D // self.num_heads).permute(2, 0, 3, 1, 4).unbind(0)
+
+    def attend(self, q, k, v, return_attn:bool=False) -> tuple: # (A v, A or None), per head
+        "Eqs. (6)-(7) in every head: the fused kernel, or the explicit path when the weights are wanted."
+        p = self.attn_drop if self.training else 0.
+        if self.fused_attn and not return_attn: return F.scaled_dot_product_attention(q, k, v, dropout_p=p), None
+        return attention(q, k, v, p)
+
+    def merge_heads(self, x:torch.Tensor, # the heads' outputs (B, k, Q, D_h)
+                   ) -> torch.Tensor: # (B, Q, D)
+        "Eq. (8): concatenate the heads, then the output projection U_msa (and dropout)."
+        B, k, Q, Dh = x.shape
+        return self.proj_drop(self.proj(x.transpose(1, 2).reshape(B, Q, k * Dh)))
+
     def forward(self, x:torch.Tensor, # (B, N, D)
                 return_attn:bool=False, # also return the attention weights
-                num_queries:int|None=None, # outputs for the first `num_queries` tokens only (keys and values: all)
-               ) -> tuple: # output (B, Q, D) and the weights (B, k, Q, N), or None; Q = num_queries or N
-        B, N, D = x.shape
-        q, k, v = self.qkv(x).reshape(B, N, 3, self.num_heads, D // self.num_heads).permute(2, 0, 3, 1, 4).unbind(0)
-        q = q[:, :, :num_queries]
-        p = self.attn_drop if self.training else 0.
-        if self.fused_attn and not return_attn: x, A = F.scaled_dot_product_attention(q, k, v, dropout_p=p), None
-        else: x, A = attention(q, k, v, p)
-        return self.proj_drop(self.proj(x.transpose(1, 2).reshape(B, -1, D))), A
+               ) -> tuple: # output (B, N, D), and the weights (B, k, N, N) or None
+        q, k, v = self.split_heads(x)
+        out, A = self.attend(q, k, v, return_attn)
+        return self.merge_heads(out), A
+
+    def forward_class_token(self, x:torch.Tensor, # (B, N, D)
+                           ) -> torch.Tensor: # (B, 1, D): the first token's output
+        "The output of the first token ([class]) alone: every token gives a key and a value, only the first a query."
+        q, k, v = self.split_heads(x)
+        return self.merge_heads(self.attend(q[:, :, :1], k, v)[0])

@@ -46,8 +46,13 @@ class Block(nn.Module):
 
     def forward(self, z:torch.Tensor, # z_{l-1}, (B, N, D)
                 return_attn:bool=False, # also return the attention weights
-                num_queries:int|None=None, # compute the outputs of the first `num_queries` tokens only
-               ) -> tuple: # z_l (B, Q, D), and the weights (B, k, Q, N) or None; Q = num_queries or N
-        a, A = self.attn(self.norm1(z), return_attn, num_queries)
-        z = a + z[:, :num_queries]  # eq. (2)
+               ) -> tuple: # z_l (B, N, D), and the weights (B, k, N, N) or None
+        a, A = self.attn(self.norm1(z), return_attn)
+        z = a + z  # eq. (2)
         return self.mlp(self.norm2(z)) + z, A  # eq. (3)
+
+    def forward_class_token(self, z:torch.Tensor, # z_{l-1}, (B, N, D)
+                           ) -> torch.Tensor: # z_l for the first token alone, (B, 1, D)
+        "Eqs. (2) and (3) for the first token ([class]) alone."
+        z0 = self.attn.forward_class_token(self.norm1(z)) + z[:, :1]  # eq. (2)
+        return self.mlp(self.norm2(z0)) + z0  # eq. (3)

@@ -1,4 +1,4 @@
-"""Widgets to look inside the trained ViT: any image, any block, any head, any query, and the paper's Figure 7 (right) with the maps of the head you pick.
+"""Widgets to look inside the trained ViT: any image, block, head and query; Figure 7 (right), head by head.
 
 Docs: https://vit-nbdev.github.io/vit_nbdev/explorer.html.md"""
 
@@ -9,25 +9,39 @@ __all__ = ['read_upload', 'head_choices', 'attention_explorer', 'distance_explor
 
 # %% ../nbs/13_explorer.ipynb #383a48c9
 import io
+import matplotlib.pyplot as plt
 import torch
 from PIL import Image
 from torchvision.transforms.v2 import functional as TF
-from .images import load_image, sample_images
+from .images import load_image, sample_images, resize_center_crop
 from .inspecting import (model_input, attention_weights, attention_map, overlay, mean_attention_distance,
                                   show_attention_distance, photo_views)
 
 # %% ../nbs/13_explorer.ipynb #0a273e82
 def _widgets():
+    "ipywidgets, an optional dependency, imported when a widget is made."
     try: import ipywidgets
-    except ImportError as e: raise ImportError("The explorer needs ipywidgets: pip install ipywidgets (it comes with vit_nbdev[dev]).") from e
+    except ImportError as e:
+        raise ImportError("The explorer needs ipywidgets: pip install ipywidgets "
+                          "(it comes with vit_nbdev[dev]).") from e
     return ipywidgets
 
 def _png(arr:torch.Tensor) -> bytes:
-    buf = io.BytesIO(); Image.fromarray(arr.numpy()).save(buf, format='png'); return buf.getvalue()
+    "A uint8 (H, W, 3) array as PNG bytes."
+    buf = io.BytesIO()
+    Image.fromarray(arr.numpy()).save(buf, format='png')
+    return buf.getvalue()
+
+def _fig_png(fig) -> bytes:
+    "A matplotlib figure as PNG bytes; the figure is closed."
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=72, bbox_inches='tight')
+    plt.close(fig)
+    return buf.getvalue()
 
 def _square(img:torch.Tensor) -> torch.Tensor:
     "The centre square of an image: the part the model sees (`model_input` crops the same way)."
-    return TF.center_crop(img, min(img.shape[-2:]))
+    return resize_center_crop(img, min(img.shape[-2:]))
 
 def read_upload(content:bytes) -> torch.Tensor:
     "An uploaded image file's bytes as a uint8 RGB tensor (3, H, W)."
@@ -37,11 +51,12 @@ def read_upload(content:bytes) -> torch.Tensor:
 
 def head_choices(num_heads:int) -> list:
     "The head options of the explorer: (label, value) pairs for `attention_map`."
-    return [(f'head {h}', h) for h in range(num_heads)] + [('mean of heads', 'mean'), ('rollout to this block', 'rollout')]
+    heads = [(f'head {h}', h) for h in range(num_heads)]
+    return heads + [('mean of heads', 'mean'), ('rollout to this block', 'rollout')]
 
 # %% ../nbs/13_explorer.ipynb #f4613222
 def attention_explorer(model, # a vit_nbdev VisionTransformer, e.g. `pretrained('cifar10')[0]`
-                       images:dict|None=None, # name -> uint8 image (3, H, W) or a file path; default: the bundled photographs
+                       images:dict|None=None, # name -> uint8 image (3, H, W) or a file path; default: the photographs
                        size:int=192, # displayed size in pixels
                       ):
     "A widget: image, query, block and head controls over an attention map on the image."
@@ -51,8 +66,9 @@ def attention_explorer(model, # a vit_nbdev VisionTransformer, e.g. `pretrained(
     image = W.Dropdown(options=list(images), description='image')
     upload = W.FileUpload(accept='image/*', description='upload')
     query = W.Dropdown(options=[('[class] token', 'cls'), ('a patch', 'patch')], description='query')
-    row = W.IntSlider(grid[0] // 2, min=0, max=grid[0] - 1, description='patch row', style={'description_width': 'initial'})
-    col = W.IntSlider(grid[1] // 2, min=0, max=grid[1] - 1, description='patch column', style={'description_width': 'initial'})
+    wide = {'description_width': 'initial'}
+    row = W.IntSlider(grid[0] // 2, min=0, max=grid[0] - 1, description='patch row', style=wide)
+    col = W.IntSlider(grid[1] // 2, min=0, max=grid[1] - 1, description='patch column', style=wide)
     layer = W.IntSlider(L - 1, min=0, max=L - 1, description='block')
     heads = head_choices(k)
     head = W.Dropdown(options=heads, index=k, description='head')
@@ -66,20 +82,26 @@ def attention_explorer(model, # a vit_nbdev VisionTransformer, e.g. `pretrained(
     def render(*_):
         src = images[image.value]
         try: img = src if isinstance(src, torch.Tensor) else load_image(src, size=None)
-        except Exception as e: note.value = f'<b>{e}</b>'; return
+        except Exception as e:
+            note.value = f'<b>{e}</b>'
+            return
         x, msg = model_input(model, img)
         attns = attention_weights(model, x)
         q = 'cls' if query.value == 'cls' else (row.value, col.value)
         base = _square(img)
         for l in range(L):
-            for f, (_, h) in zip(frames[l], heads): f.value = _png(overlay(base, attention_map(attns, grid, l, h, q)[0], size))
+            for f, (_, h) in zip(frames[l], heads):
+                f.value = _png(overlay(base, attention_map(attns, grid, l, h, q)[0], size))
         note.value = msg
 
     def add_upload(change):
         for f in upload.value:
             try: images[f['name']] = read_upload(bytes(f['content']))
-            except ValueError as e: note.value = f'<b>{e}</b>'; return
-            image.options = list(images); image.value = f['name']
+            except ValueError as e:
+                note.value = f'<b>{e}</b>'
+                return
+            image.options = list(images)
+            image.value = f['name']
 
     for w in (image, query, row, col): w.observe(render, 'value')
     upload.observe(add_upload, 'value')
@@ -93,7 +115,6 @@ def distance_explorer(model, # a vit_nbdev VisionTransformer
                       size:int=96, # displayed size of each map
                      ):
     "A widget: Figure 7 (right), and the maps of the head picked from it."
-    import matplotlib.pyplot as plt
     W = _widgets()
     imgs = photo_views(40, model.config['img_size']) if imgs is None else imgs
     x, msg = model_input(model, imgs)
@@ -101,16 +122,15 @@ def distance_explorer(model, # a vit_nbdev VisionTransformer
     grid, P = model.patch_embed.grid_size, model.patch_embed.patch_size
     dist = mean_attention_distance(attns, grid, P)
     L, k = dist.shape
-    pick = W.Dropdown(options=[(f'block {l}, head {h}: {dist[l, h]:.1f} px', l * k + h) for l in range(L) for h in range(k)],
-                      description='head', layout=W.Layout(width='320px'))
+    options = [(f'block {l}, head {h}: {dist[l, h]:.1f} px', l * k + h) for l in range(L) for h in range(k)]
+    pick = W.Dropdown(options=options, description='head', layout=W.Layout(width='320px'))
     pages = []
     for l in range(L):
         for h in range(k):
-            fig = show_attention_distance(dist, highlight=(l, h), img_size=model.config['img_size'])
-            buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=72, bbox_inches='tight'); plt.close(fig)
+            plot = _fig_png(show_attention_distance(dist, highlight=(l, h), img_size=model.config['img_size']))
             maps = attention_map(attns, grid, l, h)
-            pages.append(W.HBox([W.Image(value=buf.getvalue(), format='png')] +
-                                [W.Image(value=_png(overlay(imgs[i], maps[i], size)), format='png') for i in range(min(show, len(imgs)))]))
+            shown = [_png(overlay(imgs[i], maps[i], size)) for i in range(min(show, len(imgs)))]
+            pages.append(W.HBox([W.Image(value=v, format='png') for v in [plot] + shown]))
     stack = W.Stack(pages, selected_index=0)
     W.jslink((pick, 'index'), (stack, 'selected_index'))
     return W.VBox([pick, stack, W.HTML(msg)])

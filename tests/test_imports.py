@@ -1,0 +1,56 @@
+"Reading order is import order: each module imports only modules of earlier notebooks, and nothing lazily."
+import ast, json, re
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+OPTIONAL = {'ipywidgets'}  # optional dependencies may be imported where they are used
+
+def notebooks() -> dict:
+    "module name -> (notebook number, notebook file name), from each notebook's default_exp."
+    out = {}
+    for nb in sorted((ROOT/'nbs').glob('[0-9][0-9]_*.ipynb')):
+        for c in json.loads(nb.read_text())['cells']:
+            m = re.search(r'#\|\s*default_exp\s+(\S+)', ''.join(c['source']))
+            if m:
+                out[m.group(1)] = (int(nb.name[:2]), nb.name)
+                break
+    return out
+
+def package_imports(tree) -> set:
+    "The vit_nbdev modules a module's code imports."
+    found = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.ImportFrom):
+            if n.level == 1: found |= {n.module} if n.module else {a.name for a in n.names}
+            elif n.module and n.module.startswith('vit_nbdev.'): found.add(n.module.split('.')[1])
+        elif isinstance(n, ast.Import):
+            found |= {a.name.split('.')[1] for a in n.names if a.name.startswith('vit_nbdev.')}
+    return found
+
+def modules():
+    return [p for p in sorted((ROOT/'vit_nbdev').glob('*.py')) if not p.name.startswith('_')]
+
+def test_every_module_has_its_notebook_of_the_same_name():
+    nbs = notebooks()
+    assert sorted(p.stem for p in modules()) == sorted(nbs)
+    for name, (num, file) in nbs.items(): assert file == f'{num:02d}_{name}.ipynb', (name, file)
+
+def test_imports_follow_reading_order():
+    nbs = notebooks()
+    for p in modules():
+        for dep in package_imports(ast.parse(p.read_text())):
+            assert nbs[dep][0] < nbs[p.stem][0], f"{p.name} (notebook {nbs[p.stem][1]}) imports {dep} ({nbs[dep][1]})"
+
+def test_no_lazy_imports():
+    for p in modules():
+        for n in ast.walk(ast.parse(p.read_text())):
+            if isinstance(n, (ast.Import, ast.ImportFrom)) and n.col_offset > 0:
+                if isinstance(n, ast.ImportFrom): names = {(n.module or '').split('.')[0]}
+                else: names = {a.name.split('.')[0] for a in n.names}
+                assert names <= OPTIONAL, f"{p.name}:{n.lineno} imports {names} inside a function"
+
+def test_the_graph_is_checked_on_real_edges():
+    "The checks above see the edges that exist: the model imports the block, the command line the training loop."
+    deps = {p.stem: package_imports(ast.parse(p.read_text())) for p in modules()}
+    assert 'block' in deps['model'] and 'train' in deps['cli']
+    assert not deps['model'] & {'hybrid', 'mpp'}
