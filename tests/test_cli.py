@@ -128,3 +128,30 @@ def test_runs_saved_before_the_redesign_still_work(cli, tmp_path):
     r = cli('train', *TINY, '--mpp', 'mean_colour', '--epochs', '1', '--drop-rate', '0', '--out', tmp_path/'mpp',
             '--resume', check=False)
     assert r.returncode == 0, r.stderr  # nothing left to train: it resumes at the end and stops
+
+def test_a_run_folder_has_one_owner_and_export_loses_nothing(cli, tmp_path):
+    "A second command on a run folder in use stops before touching it; export refuses to replace the run or other files."
+    import os, signal, subprocess, time
+    from conftest import CLI
+    out = tmp_path/'run'
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    a = subprocess.Popen([CLI, 'train', *TINY, '--epochs', '50', '--out', str(out)], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 300
+        while not (out/'checkpoints'/'latest').exists() and time.time() < deadline and a.poll() is None: time.sleep(0.1)
+        assert a.poll() is None, 'the first run ended before the second could start'
+        r = cli('train', *TINY, '--epochs', '50', '--out', out, '--resume', check=False)
+        assert r.returncode != 0 and 'is in use by pid' in r.stderr and 'choose another --out' in r.stderr, r.stderr
+    finally:
+        a.send_signal(signal.SIGKILL)
+        a.wait()
+    snapshot = {p: p.read_bytes() for p in tmp_path.rglob('*') if p.is_file()}
+    for dest in (out, tmp_path, out/'checkpoints', tmp_path/'run'/'metrics.csv'):
+        r = cli('export', out, dest, '--force', check=False)
+        assert r.returncode != 0 and 'Traceback' not in r.stderr, r.stderr
+    assert snapshot == {p: p.read_bytes() for p in tmp_path.rglob('*') if p.is_file()}  # nothing touched
+    from vit_nbdev.checkpoint import RunFolder
+    run = RunFolder(out)
+    run.claim(new=False)  # the killed run's lock went with its process
+    run.release()

@@ -40,6 +40,9 @@ def run_training(cfg:TrainConfig, # the run's settings
     state, log = None, print if rank == 0 else (lambda *a, **k: None)
     if cfg.resume:
         model, meta, state = load_checkpoint(run.latest())
+        if state is None: raise FileNotFoundError(
+            f"{run.latest()/'train_state.pt'} is missing: without the optimizer's state and the step the run cannot "
+            f"resume exactly. Start a new run from its weights: vit-nbdev finetune --init {run.latest()} ... --out NEW")
         check_resume(cfg, meta, classes, world)
     elif cfg.init: model = from_checkpoint(cfg.init, classes, cfg.img_size, cfg.drop_rate, log)
     else: model = new_model(cfg, len(classes))
@@ -108,7 +111,8 @@ def parser() -> argparse.ArgumentParser:
                         description='Copy the latest checkpoint of a run (weights and config, without the optimizer '
                                     'state) and its metrics.csv into DEST.')
     ex.add_argument('run')
-    ex.add_argument('dest')
+    ex.add_argument('dest', help='a new folder, or an earlier export with --force')
+    ex.add_argument('--force', action='store_true', help='replace an earlier export (once the new one is complete)')
     return p
 
 # %% ../nbs/15_cli.ipynb #ea09ffa8
@@ -116,7 +120,7 @@ def main(argv:list|None=None):
     "The `vit-nbdev` command."
     a = parser().parse_args(argv)
     try:
-        if a.command == 'export': return print(export(a.run, a.dest))
+        if a.command == 'export': return print(export(a.run, a.dest, a.force))
         if a.command == 'evaluate':
             res = evaluate_checkpoint(a.checkpoint, a.data, a.data_root, a.test, a.batch_size, a.device)
             return print(json.dumps(res))

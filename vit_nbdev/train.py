@@ -352,17 +352,16 @@ def train(task:nn.Module, # a task (see `Task`) holding the ViT in `task.model`
     "Train `task` on `data` as `cfg` says; checkpoints and metrics.csv go to `run`."
     rank, world, dev = distributed_setup(cfg.device)
     log = print if rank == 0 else (lambda *a, **k: None)
-    if state is None: run.check_new()  # never overwrite a run
+    if rank == 0: run.claim(new=state is None)  # one process at a time; never overwrite a run
     (tr, va), model = data, task.model
     # bf16 autocast only where the device runs it natively: decided once, for the whole run
     bf16 = cfg.bf16 and fast_bf16(dev)
     set_attention(model, cfg.attn, bf16, dev)
-    task.to(dev)
     img_size, P = model.config['img_size'], model.patch_embed.patch_size
     check_low_res(cfg, img_size, P)
     # Table 3 or 4: the optimizer, and a learning rate that warms up, then decays, step by step
     spe = steps_per_epoch(len(tr), cfg.batch_size, world)
-    opt = make_optimizer(task, cfg)
+    opt = make_optimizer(task.to(dev), cfg)
     sched = make_scheduler(opt, cfg, spe)
     # resuming: optimizer, schedule and progress as the checkpoint left them
     prog = restore(state, opt, sched)
@@ -401,6 +400,7 @@ def train(task:nn.Module, # a task (see `Task`) holding the ViT in `task.model`
             save()
         if world > 1: dist.barrier()
     if world > 1: check_replicas(task, log)  # and leave the process group
+    run.release()
     return prog.history
 
 METRICS = ['epoch', 'step', 'lr', 'train_loss', 'val_loss', 'val_acc', 'train_img_per_s', 'epoch_time_s']
