@@ -160,12 +160,12 @@ def distributed_setup(device:str='auto') -> tuple: # (rank, world size, torch.de
     return (dist.get_rank() if world > 1 else 0), world, dev
 
 def fast_bf16(device) -> bool:
-    "Whether `device` runs bf16 natively: a CUDA GPU with bf16, or a CPU that oneDNN runs bf16 on (AVX-512, AMX)."
+    "Whether `device` runs bf16 natively: a CUDA GPU with bf16, or a CPU with bf16 instructions (AMX, AVX512_BF16)."
     device = torch.device(device)
     if device.type == 'cuda': return torch.cuda.is_bf16_supported()
     if device.type != 'cpu': return False
-    try: return torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    except (AttributeError, RuntimeError): return False  # a PyTorch built without oneDNN
+    # oneDNN also runs bf16 on plain AVX-512 by converting, slower than fp32: ask for the instructions themselves
+    return torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
 
 def set_attention(model:nn.Module, attn:AttentionPath, bf16:bool, device) -> nn.Module:
     "Pick each block's attention path: 'fused', 'explicit', or 'auto' (explicit under bf16 on a CPU)."
