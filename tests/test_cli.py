@@ -35,6 +35,11 @@ def test_bad_data(cli, tmp_path):
     assert r.returncode != 0 and 'No images found' in r.stderr
     r = cli('train', *TINY, '--low-res', '18', '--low-res-epochs', '1', '--out', tmp_path/'run2', check=False)
     assert r.returncode != 0 and 'not divisible by the patch size 4' in r.stderr
+    for flag, bad, says in [('--epochs', '0', 'an integer at least 1'), ('--batch-size', '-1', 'at least 1'),
+                            ('--lr', '0', 'above 0'), ('--checkpoint-every', '-5', 'at least 0')]:
+        r = cli('train', *TINY, flag, bad, '--out', tmp_path/'run3', check=False)
+        assert r.returncode != 0 and f'{flag} must be' in r.stderr and says in r.stderr, r.stderr
+        assert not (tmp_path/'run3').exists()  # refused before anything is written
 
 def test_corrupt_checkpoint(cli, tmp_path):
     cli('train', *TINY, '--epochs', '2', '--out', tmp_path/'run')
