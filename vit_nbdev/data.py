@@ -9,7 +9,7 @@ __all__ = ['IMG_EXTS', 'DATASETS', 'Crop', 'ImageDataset', 'image_folder', 'synt
            'transforms', 'mix_seed', 'Augmented', 'EpochBatches', 'loader']
 
 # %% ../nbs/08_data.ipynb #d64ed919
-import math
+import math, warnings
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -18,7 +18,7 @@ from torch.utils.data import Dataset, DataLoader, DistributedSampler
 import torchvision.datasets as D
 from torchvision.transforms import v2
 from PIL import Image
-from .images import resize_center_crop, normalize
+from .images import resize_center_crop, normalize, pil_to_rgb
 from .patches import check_choice
 
 # %% ../nbs/08_data.ipynb #8973b043
@@ -34,7 +34,7 @@ class ImageDataset(Dataset):
         x = self.items[i]
         if isinstance(x, torch.Tensor): return x, self.labels[i]
         try:
-            with Image.open(x) as im: return v2.functional.pil_to_tensor(im.convert('RGB')), self.labels[i]
+            with Image.open(x) as im: return pil_to_rgb(im), self.labels[i]
         except Exception as e: raise RuntimeError(f"Cannot read image file {x}: {e}. Remove or replace it.") from e
 
     def cache(self):
@@ -43,7 +43,7 @@ class ImageDataset(Dataset):
         return self
 
 # %% ../nbs/08_data.ipynb #bdc25371
-IMG_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'}
+IMG_EXTS = {'.jpg', '.jpeg', '.jpe', '.jfif', '.pjpeg', '.pjp', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'}
 
 def image_folder(root:str|Path, # a folder with one sub-folder of images per class
                 ) -> ImageDataset:
@@ -53,7 +53,11 @@ def image_folder(root:str|Path, # a folder with one sub-folder of images per cla
         raise FileNotFoundError(f"Data folder {root} does not exist. "
                                 f"Expected ImageFolder layout: {root}/<class>/<image>.jpg.")
     classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith('.'))
-    files = [(f, c) for c, d in enumerate(classes) for f in sorted((root/d).rglob('*')) if f.suffix.lower() in IMG_EXTS]
+    found = [(f, c) for c, d in enumerate(classes) for f in sorted((root/d).rglob('*')) if f.is_file()]
+    files = [(f, c) for f, c in found if f.suffix.lower() in IMG_EXTS]
+    skipped = [f.name for f, _ in found if f.suffix.lower() not in IMG_EXTS and not f.name.startswith('.')]
+    if skipped: warnings.warn(f"{root}: skipped {len(skipped)} files that are not images by their extension "
+                              f"(e.g. {skipped[:3]}); read are {sorted(IMG_EXTS)}.")
     if not files:
         raise FileNotFoundError(f"No images found under {root}: expected ImageFolder layout {root}/<class>/<image>.jpg "
                                 f"(found {len(classes)} class folders).")

@@ -12,8 +12,7 @@ import io
 import matplotlib.pyplot as plt
 import torch
 from PIL import Image
-from torchvision.transforms.v2 import functional as TF
-from .images import load_image, sample_images, resize_center_crop
+from .images import load_image, sample_images, resize_center_crop, pil_to_rgb
 from .inspecting import (model_input, attention_weights, attention_map, overlay, mean_attention_distance,
                                   show_attention_distance, photo_views)
 
@@ -46,7 +45,7 @@ def _square(img:torch.Tensor) -> torch.Tensor:
 def read_upload(content:bytes) -> torch.Tensor:
     "An uploaded image file's bytes as a uint8 RGB tensor (3, H, W)."
     try:
-        with Image.open(io.BytesIO(content)) as im: return TF.pil_to_tensor(im.convert('RGB'))
+        with Image.open(io.BytesIO(content)) as im: return pil_to_rgb(im)
     except Exception as e: raise ValueError(f"The uploaded file is not an image that PIL can read ({e}).") from e
 
 def head_choices(num_heads:int) -> list:
