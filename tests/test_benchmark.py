@@ -21,8 +21,9 @@ def test_inference_benchmark_prints_table():
         assert ours > 0 and ref > 0 and consistent(ours, ref, ratio)
 
 def test_training_benchmark_prints_table():
-    r = subprocess.run([sys.executable, ROOT/'benchmarks'/'training.py', '--batch', '8', '--rounds', '1', '--warmup', '1'],
-                       capture_output=True, text=True, timeout=600)
+    args = ['--batch', '8', '--rounds', '1', '--warmup', '1']
+    r = subprocess.run([sys.executable, ROOT/'benchmarks'/'training.py', *args], capture_output=True, text=True,
+                       timeout=600)
     assert r.returncode == 0, r.stderr
     rows = [l.split('|') for l in r.stdout.splitlines() if l.startswith(('| fp32', '| bf16'))]
     assert [(c[1].strip(), c[2].strip(), c[3].strip()) for c in rows] == [
@@ -41,8 +42,9 @@ def test_hybrid_benchmark_prints_table(tmp_path):
     for c in rows: assert 0 <= float(c[3]) <= 100 and float(c[5]) > 0 and float(c[6]) > 0
 
 def test_self_supervision_benchmark_prints_table(tmp_path):
-    r = subprocess.run([sys.executable, ROOT/'benchmarks'/'self_supervision.py', '--data', 'synthetic', '--val-size', '0.1',
-                        '--labelled', '200', '--mpp-epochs', '1', '--ft-epochs', '1', '--out', tmp_path/'s'],
+    r = subprocess.run([sys.executable, ROOT/'benchmarks'/'self_supervision.py', '--data', 'synthetic',
+                        '--val-size', '0.1', '--labelled', '200', '--mpp-epochs', '1', '--ft-epochs', '1',
+                        '--out', tmp_path/'s'],
                        capture_output=True, text=True, timeout=600, env={**os.environ, 'OMP_NUM_THREADS': '1'})
     assert r.returncode == 0, r.stderr
     rows = [l.split('|') for l in r.stdout.splitlines() if l.startswith(('| none', '| masked', '| supervised'))]

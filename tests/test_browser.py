@@ -20,8 +20,9 @@ def lab(tmp_path):
     port, token = _free_port(), secrets.token_hex(16)
     jupyter = Path(sys.executable).parent/'jupyter'
     env = {**os.environ, 'JUPYTER_CONFIG_DIR': str(tmp_path/'config'), 'OMP_NUM_THREADS': '1'}
-    proc = subprocess.Popen([jupyter, 'lab', '--no-browser', f'--port={port}', '--ip=127.0.0.1', f'--IdentityProvider.token={token}',
-                             f'--ServerApp.root_dir={tmp_path}', '--allow-root', '--LabApp.news_url=',
+    proc = subprocess.Popen([jupyter, 'lab', '--no-browser', f'--port={port}', '--ip=127.0.0.1',
+                             f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={tmp_path}', '--allow-root',
+                             '--LabApp.news_url=',
                              '--LabServerApp.extra_labextensions_path=[]'],
                             stdout=open(tmp_path/'lab.log', 'w'), stderr=subprocess.STDOUT, env=env)
     try:
@@ -56,7 +57,8 @@ def test_explorer_in_browser(lab):
             '--disable-default-apps', '--disable-sync'])
         page = browser.new_page(viewport={'width': 1400, 'height': 1000})
         page.on('pageerror', lambda e: js_errors.append(str(e)))
-        page.on('console', lambda m: m.type == 'error' and 'Failed to load resource' not in m.text and js_errors.append(m.text))
+        real_error = lambda m: m.type == 'error' and 'Failed to load resource' not in m.text
+        page.on('console', lambda m: real_error(m) and js_errors.append(m.text))
         try:
             page.goto(f'{base}/lab/tree/13_explorer.ipynb?token={token}')
             page.wait_for_selector('.jp-Notebook', timeout=60_000)
@@ -95,8 +97,8 @@ def test_explorer_in_browser(lab):
             assert np.abs(b - c).mean() > 1, "changing the block did not change the displayed map"
             readout = out.locator('.widget-slider', has_text='block').locator('.widget-readout').inner_text()
             assert readout.strip() == '5', readout
-            assert cell.locator('[data-mime-type="application/vnd.jupyter.stderr"], [data-mime-type="application/vnd.jupyter.error"]').count() == 0, \
-                cell.locator('.jp-OutputArea').inner_text()
+            errors = ', '.join(f'[data-mime-type="application/vnd.jupyter.{k}"]' for k in ('stderr', 'error'))
+            assert cell.locator(errors).count() == 0, cell.locator('.jp-OutputArea').inner_text()
         finally:
             page.screenshot(path=ARTIFACTS/'explorer-last.png')
             browser.close()

@@ -81,7 +81,7 @@ def test_low_res_epochs_then_full_resolution(cli, tmp_path):
     assert r.returncode != 0 and 'no official test split' in r.stderr
 
 def test_masked_patch_prediction_resume_then_finetune_on_few_labels(cli, tmp_path):
-    "Pre-train without labels (--mpp); roll back one epoch and resume: identical result; then fine-tune on a few labels."
+    "Pre-train without labels (--mpp); roll back one epoch and resume: the same result; fine-tune on a few labels."
     mpp = [*TINY, '--mpp', 'mean_colour', '--epochs', '2', '--drop-rate', '0']
     cli('train', *mpp, '--out', tmp_path/'a')
     cli('train', *mpp, '--out', tmp_path/'b')
@@ -135,7 +135,7 @@ def test_runs_saved_before_the_redesign_still_work(cli, tmp_path):
     assert r.returncode == 0, r.stderr  # nothing left to train: it resumes at the end and stops
 
 def test_a_run_folder_has_one_owner_and_export_loses_nothing(cli, tmp_path):
-    "A second command on a run folder in use stops before touching it; export refuses to replace the run or other files."
+    "A second command on a run folder in use stops before touching it; export replaces neither the run nor other files."
     import os, signal, subprocess, time
     from conftest import CLI
     out = tmp_path/'run'

@@ -13,7 +13,7 @@ from dataclasses import fields
 from typing import Literal, get_args, get_origin
 import torch
 from torch import nn
-from .data import DATASETS, load_dataset, split
+from .data import DATASETS, load_dataset, split, fingerprint, data_changes
 from .checkpoint import RunFolder, load_checkpoint, latest_checkpoint, export
 from .train import (TrainConfig, recipe, distributed_setup, fast_bf16, set_attention, load_data, new_model,
                              check_resume, Classification, evaluate, train)
@@ -43,22 +43,33 @@ def run_training(cfg:TrainConfig, # the run's settings
         if state is None: raise FileNotFoundError(
             f"{run.latest()/'train_state.pt'} is missing: without the optimizer's state and the step the run cannot "
             f"resume exactly. Start a new run from its weights: vit-nbdev finetune --init {run.latest()} ... --out NEW")
-        check_resume(cfg, meta, classes, world)
+        check_resume(cfg, meta, classes, world, data[0].source, log)
     elif cfg.init: model = from_checkpoint(cfg.init, classes, cfg.img_size, cfg.drop_rate, log)
     else: model = new_model(cfg, len(classes))
     task = make_task(model, cfg)
     if state: task.load_extra_state(state.get('task', state.get('mpp', {})))  # 'mpp': runs saved before tasks
-    return train(task, data, cfg, run, state, command, progress)
+    try: return train(task, data, cfg, run, state, command, progress)
+    finally: run.release()  # also when it fails: the folder is free for the next command in this process
 
 # %% ../nbs/15_cli.ipynb #b3c023e0
 OFFICIAL_TEST = ('cifar10', 'cifar100', 'pets', 'flowers')  # the data sets with a test split of their own
+
+def _check_own_data(meta:dict, full, ck):
+    "The validation split is recomputed from the data: refuse if the data changed since the run (a note if unknown)."
+    if meta.get('data_fingerprint') is None:
+        return print(f"note: {ck} was saved before runs recorded their data's fingerprint: the validation split is "
+                     "recomputed from the data as it is now, unchecked.", file=sys.stderr)
+    if why := data_changes(meta['data_fingerprint'], fingerprint(full)):
+        raise ValueError(f"The data changed since the run: {why}. Its validation split would not be the run's (and "
+                         "could hold training images). Put the data back as it was, or evaluate every image of a "
+                         "folder with --data FOLDER.")
 
 def evaluate_checkpoint(path:str, # a checkpoint folder, or a run folder (its latest checkpoint)
                         data:str|None=None, # another data set or folder; None: the checkpoint's own validation split
                         data_root:str|None=None, test:bool=False, batch_size:int=256, device:str='cpu') -> dict:
     "Accuracy of a checkpoint on its validation split, another data set, or the official test split."
     ck = latest_checkpoint(path)
-    model, meta, _ = load_checkpoint(ck)
+    model, meta, _ = load_checkpoint(ck, need_state=False)
     t = meta.get('train', {})
     if t.get('mpp'):
         raise ValueError(f"{ck} was pre-trained with masked patch prediction and has no trained classifier: "
@@ -71,6 +82,7 @@ def evaluate_checkpoint(path:str, # a checkpoint folder, or a run folder (its la
     if full.classes != meta.get('classes', full.classes):
         raise ValueError(f"{name} has classes {full.classes[:5]}..., the checkpoint {meta['classes'][:5]}...: "
                          "not the same task.")
+    if not (test or data): _check_own_data(meta, full, ck)
     ds = full if test or data else split(full, t.get('val_size', 0.1), t.get('seed', 0))[1]
     bf16 = t.get('bf16', True) and fast_bf16(device)  # decided once, as the run did
     set_attention(model, t.get('attn', 'auto'), bf16, device).to(device)
@@ -128,5 +140,5 @@ def main(argv:list|None=None):
         if a.command == 'finetune' and not (cfg.init or cfg.resume):
             raise ValueError("finetune needs --init CHECKPOINT.")
         run_training(cfg, command=' '.join(['vit-nbdev', *(argv if argv is not None else sys.argv[1:])]))
-    except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as e:
+    except (OSError, ValueError, RuntimeError) as e:  # OSError: files missing, in the way, or not writable
         sys.exit(f"vit-nbdev {a.command}: error: {e}")

@@ -6,10 +6,11 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/data.html.md"""
 
 # %% auto #0
 __all__ = ['IMG_EXTS', 'DATASETS', 'Crop', 'ImageDataset', 'image_folder', 'synthetic', 'load_dataset', 'part_size', 'split',
-           'transforms', 'mix_seed', 'Augmented', 'EpochBatches', 'loader']
+           'fingerprint', 'data_changes', 'transforms', 'mix_seed', 'Augmented', 'EpochBatches', 'loader']
 
 # %% ../nbs/08_data.ipynb #d64ed919
-import math, warnings
+import hashlib, math, os, warnings
+from collections import Counter
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -27,15 +28,17 @@ class ImageDataset(Dataset):
     def __init__(self, items:list, # file paths, or uint8 tensors (3, H, W)
                  labels:list, # int label per item
                  classes:list, # class names
+                 source:dict|None=None, # the `fingerprint` of the data set these items were split from
                 ):
-        self.items, self.labels, self.classes = items, list(labels), list(classes)
+        self.items, self.labels, self.classes, self.source = items, list(labels), list(classes), source
     def __len__(self): return len(self.items)
     def __getitem__(self, i):
         x = self.items[i]
         if isinstance(x, torch.Tensor): return x, self.labels[i]
         try:
             with Image.open(x) as im: return pil_to_rgb(im), self.labels[i]
-        except Exception as e: raise RuntimeError(f"Cannot read image file {x}: {e}. Remove or replace it.") from e
+        except Exception as e:
+            raise RuntimeError(f"Cannot read image file {x}: {str(e).rstrip('.')}. Remove or replace it.") from e
 
     def cache(self):
         "Decode every image once and keep them in memory (for small images: CIFAR-sized data sets)."
@@ -121,7 +124,8 @@ def part_size(size:int|float, # a fraction (below 1) or a number of items
              ) -> int: # a number of items, between 1 and n - 1
     "A part of `n` items given as a fraction or as a count, leaving at least one item on each side."
     k = round(size * n) if size < 1 else int(size)
-    if not 0 < k < n: raise ValueError(f"{what} {size} must leave between 1 and {n - 1} of the {n} items on each side.")
+    if not 0 < k < n:
+        raise ValueError(f"{what} {size:g} must leave between 1 and {n - 1} of the {n} items on each side.")
     return k
 
 def split(ds:ImageDataset, # the data set to split
@@ -132,8 +136,31 @@ def split(ds:ImageDataset, # the data set to split
     "Split a data set at random into training and validation parts."
     k = part_size(val_size, len(ds), what)
     perm = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed)).tolist()
-    part = lambda idx: ImageDataset([ds.items[i] for i in idx], [ds.labels[i] for i in idx], ds.classes)
+    part = lambda idx: ImageDataset([ds.items[i] for i in idx], [ds.labels[i] for i in idx], ds.classes, ds.source)
     return part(perm[k:]), part(perm[:k])
+
+# %% ../nbs/08_data.ipynb #72868ef5
+def fingerprint(ds:ImageDataset) -> dict:
+    "What identifies a data set: its images per class, and a hash of its file list (relative paths and sizes)."
+    files = [Path(x) for x in ds.items if not isinstance(x, torch.Tensor)]
+    root = Path(os.path.commonpath(files)) if len(files) > 1 else files[0].parent if files else None
+    h = hashlib.sha256()
+    for x, y in zip(ds.items, ds.labels):
+        what = (str(tuple(x.shape)) if isinstance(x, torch.Tensor)
+                else f"{Path(x).relative_to(root).as_posix()} {Path(x).stat().st_size}")
+        h.update(f"{what} {y}\n".encode())
+    counts = Counter(ds.labels)
+    return {'images': len(ds), 'per_class': {c: counts[i] for i, c in enumerate(ds.classes)}, 'sha256': h.hexdigest()}
+
+def data_changes(saved:dict, # the fingerprint a run recorded
+                 now:dict, # the data's fingerprint now
+                ) -> str: # what changed, in words; '' if nothing
+    "The difference between two fingerprints, per class."
+    if saved == now: return ''
+    a, b = saved['per_class'], now['per_class']
+    diff = [f"{c} {a.get(c, 0)} -> {b.get(c, 0)}" for c in {**a, **b} if a.get(c, 0) != b.get(c, 0)]
+    if not diff: return f"as many images per class ({now['images']} in all), but files renamed, replaced or resized"
+    return f"{saved['images']} -> {now['images']} images ({', '.join(diff[:5])}{', ...' if len(diff) > 5 else ''})"
 
 # %% ../nbs/08_data.ipynb #4f945a84
 Crop = Literal['inception', 'pad', 'none']  # random-resized (the paper), pad and random crop (CIFAR), none

@@ -37,6 +37,10 @@ class PatchEmbed(nn.Module):
         if not x.is_floating_point():
             raise ValueError(f"Expected float pixels, got {x.dtype}: "
                              "scale uint8 images to [-1, 1] with `normalize` first.")
+        w = self.proj.weight
+        if x.dtype != w.dtype and not torch.is_autocast_enabled(x.device.type):  # autocast casts them itself
+            raise TypeError(f"The images are {x.dtype} but the model's weights {w.dtype}: convert one to the other, "
+                            f"x.to({w.dtype}) (or model.to({x.dtype})).")
 
     def forward(self, x:torch.Tensor, # images (B, C, H, W), H and W multiples of P
                ) -> torch.Tensor: # patch embeddings (B, N, D)

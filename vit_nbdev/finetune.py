@@ -21,7 +21,7 @@ def from_checkpoint(path:str|Path, # a checkpoint folder, or a run folder (its l
                     log=print,
                    ) -> nn.Module:
     "Load a checkpoint for fine-tuning: a new zero-initialised head if needed, E_pos resampled if needed."
-    model, meta, _ = load_checkpoint(latest_checkpoint(path))
+    model, meta, _ = load_checkpoint(latest_checkpoint(path), need_state=False)  # the weights alone
     old = meta.get('classes')
     if old != list(classes) or model.config['representation_size']:
         why = (f"the checkpoint has {len(old) if old else '?'} classes, the data {len(classes)}" if old != list(classes)

@@ -27,7 +27,11 @@ def check_images(x:torch.Tensor, # a batch of images, (B, C, H, W)
                  patch_size:int, # P
                  in_chans:int|None=None, # expected C; `None` accepts any
                 ):
-    "Raise a `ValueError` naming the problem and the fix unless `x` is (B, C, H, W) with H and W multiples of P."
+    "Raise an error naming the problem and the fix unless `x` is a tensor (B, C, H, W), B > 0, H and W multiples of P."
+    if not isinstance(x, torch.Tensor):
+        fix = ("torch.from_numpy(x), channels first: .permute(0, 3, 1, 2) for (B, H, W, C)"
+               if type(x).__module__ == 'numpy' else "torch.stack(images) for a list of (C, H, W) tensors")
+        raise TypeError(f"Expected a torch.Tensor of images (B, C, H, W), not a {type(x).__name__}: use {fix}.")
     if x.ndim != 4:
         fix = " Add a batch dimension: x[None] or x.unsqueeze(0)." if x.ndim == 3 else ""
         raise ValueError(f"Expected a 4D batch of images (B, C, H, W), got shape {tuple(x.shape)}.{fix}")
@@ -39,6 +43,7 @@ def check_images(x:torch.Tensor, # a batch of images, (B, C, H, W)
         elif C == 4 and in_chans == 3: fix = "Drop the alpha channel: x[:, :3]."
         else: fix = f"Build the model with in_chans={C}."
         raise ValueError(f"Expected {in_chans} channels, got {C} (shape {tuple(x.shape)}). {fix}")
+    if not len(x): raise ValueError(f"The batch holds no images (shape {tuple(x.shape)}): give at least one.")
     check_img_size(x.shape[2], patch_size, 'Image height')
     check_img_size(x.shape[3], patch_size, 'Image width')
 

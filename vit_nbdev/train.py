@@ -27,7 +27,7 @@ from torchvision.transforms import v2
 from tqdm.auto import tqdm
 from .patches import check_img_size, check_choice, check_number
 from .model import create_model
-from .data import Crop, load_dataset, split, transforms, loader, mix_seed
+from .data import Crop, load_dataset, split, transforms, loader, mix_seed, fingerprint, data_changes
 from .checkpoint import RunFolder, read_history
 
 # %% ../nbs/10_train.ipynb #88348c08
@@ -241,10 +241,11 @@ def load_data(cfg:TrainConfig) -> tuple: # (train, valid) ImageDatasets
     if cfg.download and int(os.environ.get('LOCAL_RANK', 0)) == 0: load_dataset(cfg.data, cfg.data_root, download=True)
     if dist.is_initialized(): dist.barrier()  # the others wait for the download
     data = load_dataset(cfg.data, cfg.data_root)
+    data.source = fingerprint(data)  # kept with the run, to check the data when it resumes or is evaluated
     if len(data.classes) < 2 and not cfg.mpp:  # a classifier of one class is always right
         raise ValueError(f"{cfg.data} has {len(data.classes)} class ({data.classes}): a classifier needs two or more. "
                          "Add the other classes' folders, or pre-train without labels with --mpp.")
-    tr, va = split(data, cfg.val_size, cfg.seed)
+    tr, va = split(data, cfg.val_size, cfg.seed, what='--val-size')
     if cfg.train_size: tr = split(tr, cfg.train_size, cfg.seed + 1, what='--train-size')[1]
     if cfg.cache:
         tr.cache()
@@ -261,15 +262,24 @@ def new_model(cfg:TrainConfig, num_classes:int) -> nn.Module:
 _NOT_RESULT = {'resume', 'out', 'device', 'workers', 'keep', 'checkpoint_every', 'download', 'data_root', 'cache'}
 
 def check_resume(cfg:TrainConfig, # the settings given now
-                 meta:dict, # the checkpoint's meta (its 'train' settings, 'world', 'classes')
+                 meta:dict, # the checkpoint's meta (its 'train' settings, 'world', 'classes', 'data_fingerprint')
                  classes:list, # the data's classes now
-                 world:int=1): # processes now
-    "Refuse to resume a run with settings, a number of processes or classes other than its own."
+                 world:int=1, # processes now
+                 source:dict|None=None, # the data's `fingerprint` now
+                 log=print):
+    "Refuse to resume a run with settings, a number of processes, classes or data other than its own."
     saved = {**asdict(TrainConfig()), **meta['train'], 'world': meta.get('world', 1)}  # fields added later: defaults
     given = {**asdict(cfg), 'world': world}
     diff = {k: (saved.get(k), v) for k, v in given.items() if k not in _NOT_RESULT and saved.get(k) != v}
     if diff: raise ValueError(f"--resume needs the run's own settings; these differ (saved, given): {diff}.")
     if meta['classes'] != classes: raise ValueError(f"The data's classes changed since the run started: {classes}.")
+    if meta.get('data_fingerprint') is None:
+        return log("note: this run was saved before runs recorded their data's fingerprint: changes to the data "
+                   "since it started cannot be checked.")
+    if source is not None and (why := data_changes(meta['data_fingerprint'], source)):
+        raise ValueError(f"The data changed since the run started: {why}. Resumed, the run would go on with other "
+                         "data, and its validation split could hold training images. Put the data back as it was, or "
+                         "start a new run from this one's weights (vit-nbdev finetune --init RUN ... --out NEW).")
 
 # %% ../nbs/10_train.ipynb #36fae672
 @dataclass
@@ -328,7 +338,8 @@ def wrap_ddp(task:nn.Module, device, world:int) -> nn.Module:
 
 def save_run(run:RunFolder, model:nn.Module, meta:dict, opt, sched, prog:Progress, task:nn.Module):
     "Checkpoint a run: the ViT's weights and config, and the training state to resume from exactly."
-    ts = {'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(), **prog.state(), 'task': task.extra_state()}
+    ts = {'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(), **prog.state(), 'task': task.extra_state(),
+          'precision': meta['precision']}
     run.save(prog.step, model, {**meta, 'wall_time_min': round(ts['wall_s'] / 60, 2)}, ts)
     prog.tick = time.perf_counter()  # saving is not training time
 
@@ -367,7 +378,6 @@ def train(task:nn.Module, # a task (see `Task`) holding the ViT in `task.model`
     "Train `task` on `data` as `cfg` says; checkpoints and metrics.csv go to `run`."
     rank, world, dev = distributed_setup(cfg.device)
     log = print if rank == 0 else (lambda *a, **k: None)
-    if rank == 0: run.claim(new=state is None)  # one process at a time; never overwrite a run
     (tr, va), model = data, task.model
     # bf16 autocast only where the device runs it natively: decided once, for the whole run
     bf16 = cfg.bf16 and fast_bf16(dev)
@@ -376,15 +386,18 @@ def train(task:nn.Module, # a task (see `Task`) holding the ViT in `task.model`
     check_low_res(cfg, img_size, P)
     # Table 3 or 4: the optimizer, and a learning rate that warms up, then decays, step by step
     spe = steps_per_epoch(len(tr), cfg.batch_size, world)
+    need_mb = 3 * sum(p.numel() * p.element_size() for p in task.parameters()) / 2**20  # weights, Adam's 2 moments
+    if rank == 0: run.claim(new=state is None, need_mb=need_mb)  # one owner, no run overwritten, room for a checkpoint
     opt = make_optimizer(task.to(dev), cfg)
     sched = make_scheduler(opt, cfg, spe)
     # resuming: optimizer, schedule and progress as the checkpoint left them
     prog = restore(state, opt, sched)
     net = wrap_ddp(task, dev, world)
     tf = transforms(img_size, train=True, crop=cfg.crop, randaugment=cfg.randaugment)
-    meta = {'classes': tr.classes, 'train': {**asdict(cfg), 'resume': False}, 'world': world, 'command': command}
+    meta = {'classes': tr.classes, 'train': {**asdict(cfg), 'resume': False}, 'world': world, 'command': command,
+            'data_fingerprint': tr.source, 'precision': 'bf16' if bf16 else 'fp32'}
     save = partial(save_run, run, model, meta, opt, sched, prog, task)
-    log(start_line(cfg, tr, va, model, spe, world, dev, bf16, prog.step))
+    log(start_line(cfg, tr, va, model, spe, world, dev, bf16, prog.step, (state or {}).get('precision')))
     while prog.step < spe * cfg.epochs:
         epoch, start = divmod(prog.step, spe)
         res = resolution(epoch, img_size, cfg.low_res, cfg.low_res_epochs, P)
@@ -420,12 +433,16 @@ def train(task:nn.Module, # a task (see `Task`) holding the ViT in `task.model`
 
 METRICS = ['epoch', 'step', 'lr', 'train_loss', 'val_loss', 'val_acc', 'train_img_per_s', 'epoch_time_s']
 
-def start_line(cfg, tr, va, model, spe, world, dev, bf16, step) -> str:
-    "The first line a run prints: data, model size, steps, processes, device and precision."
+def start_line(cfg, tr, va, model, spe, world, dev, bf16, step, started_in:str|None=None) -> str:
+    "The first line a run prints: data, model size, steps, processes, device and precision (and a change of it)."
     procs, resuming = f' x {world} processes' if world > 1 else '', f' (resuming at step {step})' if step else ''
+    now = 'bf16' if bf16 else 'fp32'
+    if started_in and started_in != now:
+        resuming += (f"; NOTE: the run went on in {started_in} until now and continues in {now} (this machine's bf16 "
+                     "support differs): results will differ from an uninterrupted run")
     return (f"{cfg.data}: {len(tr)} training / {len(va)} validation images, {len(tr.classes)} classes; "
             f"{sum(p.numel() for p in model.parameters()):,} parameters; {spe} steps per epoch x {cfg.epochs} epochs"
-            f"{procs} on {dev} in {'bf16' if bf16 else 'fp32'}{resuming}")
+            f"{procs} on {dev} in {now}{resuming}")
 
 # %% ../nbs/10_train.ipynb #8bf7227a
 def plot_history(run:str|Path, # a run folder with metrics.csv
