@@ -160,3 +160,22 @@ def test_a_run_folder_has_one_owner_and_export_loses_nothing(cli, tmp_path):
     run = RunFolder(out)
     run.claim(new=False)  # the killed run's lock went with its process
     run.release()
+
+def test_predict(cli, tmp_path):
+    "The shipped model on bundled photographs and a file; a model written by save_pretrained, with its class names."
+    import torch
+    from vit_nbdev.model import create_model
+    from vit_nbdev.published import save_pretrained
+    from vit_nbdev.images import sample_images
+    (tmp_path/'cat.png').write_bytes(sample_images()['chelsea'].read_bytes())
+    out = cli('predict', 'astronaut', tmp_path/'cat.png', '--top', '2').stdout.splitlines()
+    assert len(out) == 2 and out[0].startswith('astronaut: ') and out[1].startswith(f"{tmp_path/'cat.png'}: ")
+    assert all(len(l.split(': ')[1].split(', ')) == 2 for l in out)
+    torch.manual_seed(0)
+    m = create_model('vit_micro_patch4_32', num_classes=3, zero_head=False)
+    save_pretrained(m, tmp_path/'hf', 'hf', classes=['apple', 'pear', 'plum'])
+    line = cli('predict', 'coffee', '--model', tmp_path/'hf', '--top', '3').stdout.strip()
+    names = [c.rsplit(' ', 1)[0] for c in line.split(': ')[1].split(', ')]
+    assert sorted(names) == ['apple', 'pear', 'plum'], line
+    r = cli('predict', 'no_such.jpg', check=False)
+    assert r.returncode != 0 and 'No image file' in r.stderr and 'Traceback' not in r.stderr

@@ -37,11 +37,12 @@ class Block(nn.Module):
                  drop:float=0., # dropout after dense layers (not qkv)
                  attn_drop:float=0., # dropout on attention weights
                  fused_attn:bool=True, # fused attention unless weights are asked for
+                 norm_eps:float=1e-6, # LayerNorm's epsilon: 1e-6 in the reference code (Hugging Face's configs: 1e-12)
                 ):
         super().__init__()
-        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.norm1 = nn.LayerNorm(dim, eps=norm_eps)
         self.attn = Attention(dim, num_heads, qkv_bias, attn_drop, drop, fused_attn)
-        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.norm2 = nn.LayerNorm(dim, eps=norm_eps)
         self.mlp = Mlp(dim, int(dim * mlp_ratio), drop)
 
     def forward(self, z:torch.Tensor, # z_{l-1}, (B, N, D)

@@ -26,7 +26,8 @@ Pool = Literal['token', 'avg']  # the [class] token's output (the paper), or the
 # the allowed range of each numeric constructor argument: (type, lowest, highest, lowest excluded, highest excluded)
 ARG_RANGES = {'img_size': (int, 1), 'patch_size': (int, 1), 'in_chans': (int, 1), 'num_classes': (int, 0),
               'embed_dim': (int, 1), 'depth': (int, 1), 'num_heads': (int, 1), 'mlp_ratio': (float, 0, None, True),
-              'drop_rate': (float, 0, 1, False, True), 'attn_drop_rate': (float, 0, 1, False, True)}
+              'drop_rate': (float, 0, 1, False, True), 'attn_drop_rate': (float, 0, 1, False, True),
+              'norm_eps': (float, 0, None, True)}
 
 def lecun_normal_(w:torch.Tensor):
     "LeCun normal, truncated at 2 sigma, as the reference code initialises the patch projection and pre-logits layer."
@@ -52,6 +53,7 @@ class VisionTransformer(nn.Module):
                  attn_drop_rate:float=0., # dropout on attention weights
                  zero_head:bool=True, # zero-initialise the head, as the paper does
                  fused_attn:bool=True, # F.scaled_dot_product_attention unless attention weights are asked for
+                 norm_eps:float=1e-6, # LayerNorm's epsilon (the reference code's; Hugging Face's ViT configs say 1e-12)
                  embed_layer=PatchEmbed, # builds the patch embedding from (img_size, patch_size, in_chans, embed_dim)
                 ):
         super().__init__()
@@ -72,8 +74,8 @@ class VisionTransformer(nn.Module):
             self.pos_embed_y = nn.Parameter(torch.zeros(1, gh, embed_dim - embed_dim // 2))
         self.pos_drop = nn.Dropout(drop_rate)
         self.blocks = nn.ModuleList(Block(embed_dim, num_heads, mlp_ratio, qkv_bias, drop_rate, attn_drop_rate,
-                                          fused_attn) for _ in range(depth))
-        self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
+                                          fused_attn, norm_eps) for _ in range(depth))
+        self.norm = nn.LayerNorm(embed_dim, eps=norm_eps)
         self.init_weights()
         self.reset_classifier(num_classes, representation_size, zero_head)
 
