@@ -1,5 +1,5 @@
 "The attention explorer in a real browser: JupyterLab on a free localhost port, Chromium driven by Playwright."
-import io, os, secrets, shutil, socket, subprocess, sys, time, urllib.request
+import io, json, os, secrets, shutil, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 import pytest
 
@@ -41,7 +41,6 @@ def _pixels(png):
 
 def _kernel_idle(base, token):
     "Whether the notebook's kernel has started and is idle (JupyterLab's REST API)."
-    import json
     with urllib.request.urlopen(f'{base}/api/kernels?token={token}', timeout=5) as r: ks = json.load(r)
     return bool(ks) and all(k['execution_state'] == 'idle' for k in ks)
 
@@ -68,8 +67,9 @@ def test_explorer_in_browser(lab):
             else: raise AssertionError('the kernel did not start')
             # run the notebook from the top down to the explorer's cell, as a reader would
             cells = page.locator('.jp-Notebook .jp-Cell')
-            texts = [cells.nth(i).inner_text() for i in range(cells.count())]
-            idx = next(i for i, t in enumerate(texts) if 'explorer = attention_explorer(model)' in t)
+            # the cell's index from the file: JupyterLab renders only the cells near the view
+            sources = [''.join(c['source']) for c in json.loads((ROOT/'nbs'/'13_explorer.ipynb').read_text())['cells']]
+            idx = next(i for i, s in enumerate(sources) if 'explorer = attention_explorer(model)' in s)
             cells.first.click()
             for _ in range(idx + 1): page.keyboard.press('Shift+Enter'); page.wait_for_timeout(200)
             cell = cells.nth(idx)

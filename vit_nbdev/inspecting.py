@@ -17,25 +17,27 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from torchvision.transforms.v2 import functional as TF
-from .images import normalize, load_image, sample_images, resize_center_crop, check_finite
+from .images import normalize, load_image, sample_images, resize_center_crop, check_finite, PREPROCESSING
 from .patches import check_choice, check_images
 from .embedding import pos_embed_similarity, show_pos_embed_similarity
 
 # %% ../nbs/12_inspecting.ipynb #110ead63
 def model_input(model, # a vit_nbdev VisionTransformer
                 img:torch.Tensor, # uint8 image (3, H, W) or a batch (B, 3, H, W), any size
-               ) -> tuple: # (float batch (B, 3, S, S) in [-1, 1] at the model's size S, a note or '')
-    "Images as the model reads them: resized and centre-cropped to its resolution when needed, with a note saying so."
+               ) -> tuple: # (float batch (B, 3, S, S) at the model's size S, a note or '')
+    "Images as the model reads them, by its own preprocessing (the paper's unless it carries another): resized and "
+    "centre-cropped to its resolution when needed, with a note saying so."
     if isinstance(img, torch.Tensor) and img.ndim == 3: img = img[None]
     check_images(img, 1, 3)  # a tensor, (B, 3, H, W), B > 0
     if img.dtype != torch.uint8:
         raise TypeError(f"Expected uint8 images (3, H, W) as load_image gives, not {img.dtype}.")
     S, (H, W) = model.config['img_size'], img.shape[-2:]
+    p = {**PREPROCESSING, **getattr(model, 'pretrained_cfg', {})}  # a published checkpoint's own (notebook 15)
     note = ''
-    if (H, W) != (S, S):
+    if (H, W) != (S, S) or p['crop_pct'] != 1:
         note = f"Resized from {H}x{W} to {S}x{S}, the resolution this model was trained at."
-        img = resize_center_crop(img, S)
-    return normalize(img), note
+        img = resize_center_crop(img, S, p['crop_pct'], p['interpolation'])
+    return normalize(img, p['mean'], p['std']), note
 
 def attention_weights(model, # a vit_nbdev VisionTransformer (any attention path: weights come from the explicit one)
                       x:torch.Tensor, # images (B, 3, H, W) in [-1, 1], as `model_input` makes them

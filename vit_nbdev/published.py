@@ -7,9 +7,10 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/published.html.md"""
 # %% auto #0
 __all__ = ['HF_NAMES', 'HF_QKV', 'HF_IN_MEMORY', 'NOT_IN_THE_PAPER', 'NPZ_QKV', 'HEADS', 'SaveFormat', 'refuse_unknown',
            'hf_to_ours', 'ours_to_hf', 'npz_names', 'npz_to_ours', 'ours_to_npz', 'config_from_state', 'read_folder',
-           'read_file', 'hub_folder', 'from_pretrained', 'hf_config', 'timm_config', 'save_pretrained']
+           'read_file', 'hub_folder', 'from_pretrained', 'imagenet_classes', 'hf_config', 'timm_config',
+           'save_pretrained']
 
-# %% ../nbs/15_published.ipynb #86ae59f5
+# %% ../nbs/15_published.ipynb #8b6cc1fb
 import json, os, re
 from functools import reduce
 from difflib import get_close_matches
@@ -25,9 +26,11 @@ from safetensors.torch import save_file
 from .patches import check_choice
 from .model import presets, build_model
 from .hybrid import ResNetV2
+from torchvision.models import ViT_B_16_Weights
+from .images import PREPROCESSING
 from .checkpoint import load_state, load_weights, load_checkpoint
 
-# %% ../nbs/15_published.ipynb #ad2cae7b
+# %% ../nbs/15_published.ipynb #c27ef8a3
 HF_NAMES = {  # Hugging Face's names on disk (under 'vit.' in ViTForImageClassification) -> ours; {i}: the block
     'embeddings.cls_token': 'cls_token', 'embeddings.position_embeddings': 'pos_embed',
     'embeddings.patch_embeddings.projection': 'patch_embed.proj',
@@ -66,7 +69,7 @@ def _depth(names, prefix:str) -> int:
     ids = [int(m.group(1)) for n in names if (m := re.match(re.escape(prefix) + r'(\d+)[./]', n))]
     return max(ids) + 1 if ids else 0
 
-# %% ../nbs/15_published.ipynb #b47376db
+# %% ../nbs/15_published.ipynb #2c81697f
 def hf_to_ours(sd:dict, # a Hugging Face ViTModel or ViTForImageClassification state dict, as saved on disk
               ) -> dict: # the same weights under our (timm's) names
     "Hugging Face's ViT weights in our names and layout: renamed, q, k and v concatenated into qkv."
@@ -102,7 +105,7 @@ def ours_to_hf(sd:dict, # our state dict
         else: raise ValueError(f"{k} has no Hugging Face name: only the plain ViT converts to Hugging Face's format.")
     return out
 
-# %% ../nbs/15_published.ipynb #571fa2e7
+# %% ../nbs/15_published.ipynb #8aca160f
 def npz_names(depth:int, # encoder blocks
               stages:tuple|None=None, # the hybrid's units per stage; None for the plain ViT
              ) -> dict: # the reference code's names (without /kernel, /scale, /bias) -> ours
@@ -127,7 +130,7 @@ def npz_names(depth:int, # encoder blocks
 
 NPZ_QKV = 'Transformer/encoderblock_{i}/MultiHeadDotProductAttention_1/{n}'  # n: query, key, value -> attn.qkv
 
-# %% ../nbs/15_published.ipynb #d2433f84
+# %% ../nbs/15_published.ipynb #570a7ae5
 def _from_jax(a:np.ndarray, name:str) -> torch.Tensor:
     "One array in PyTorch's layout: kernels transposed (convolutions HWIO -> OIHW), attention heads merged."
     t = torch.from_numpy(np.asarray(a, dtype=np.float32))
@@ -155,7 +158,7 @@ def npz_to_ours(w:dict, # the arrays of a reference .npz, by name
     refuse_unknown(w, 'This .npz')
     return out
 
-# %% ../nbs/15_published.ipynb #ab76cd79
+# %% ../nbs/15_published.ipynb #2130802b
 def ours_to_npz(model:nn.Module, # our ViT (or hybrid)
                ) -> dict: # arrays in the reference code's names and layout
     "Our model's weights in the reference code's names and layout."
@@ -181,7 +184,7 @@ def ours_to_npz(model:nn.Module, # our ViT (or hybrid)
         else: out[f'{names[base]}/kernel'] = t.T.numpy()
     return {n: np.ascontiguousarray(a) for n, a in out.items()}
 
-# %% ../nbs/15_published.ipynb #dec0ee98
+# %% ../nbs/15_published.ipynb #6d32fa15
 HEADS = {192: 3, 384: 6, 768: 12, 1024: 16, 1280: 16}  # Table 1 (and timm's Ti, S): heads by width D
 
 def config_from_state(sd:dict, # our state dict
@@ -211,12 +214,20 @@ def config_from_state(sd:dict, # our state dict
                   global_pool='token' if prefix else 'avg', pos_embed='learn' if 'pos_embed' in sd else 'none')
     return {'arch': 'hybrid', 'backbone_layers': layers, **config} if hybrid else config
 
-# %% ../nbs/15_published.ipynb #7d9cf7a4
+# %% ../nbs/15_published.ipynb #2681ce96
 def _weights_file(folder:Path) -> Path:
     for name in ('model.safetensors', 'pytorch_model.bin', 'open_clip_pytorch_model.bin'):
         if (folder/name).is_file(): return folder/name
     raise FileNotFoundError(f"{folder} has a config.json but no weights: expected model.safetensors or "
                             "pytorch_model.bin beside it.")
+
+def _hf_preprocessing(folder:Path) -> dict:
+    "Mean and std from a Hugging Face folder's preprocessor_config.json, if it has one."
+    if not (folder/'preprocessor_config.json').is_file(): return {}
+    p = json.loads((folder/'preprocessor_config.json').read_text())
+    return {'mean': tuple(p.get('image_mean', PREPROCESSING['mean'])),
+            'std': tuple(p.get('image_std', PREPROCESSING['std'])),
+            'interpolation': {2: 'bilinear', 3: 'bicubic'}.get(p.get('resample'), 'bilinear')}
 
 def read_folder(folder:Path) -> tuple: # (our state dict, config hints, what it is)
     "A Hugging Face or timm checkpoint folder, told apart by its config.json's schema."
@@ -224,13 +235,14 @@ def read_folder(folder:Path) -> tuple: # (our state dict, config hints, what it 
     if cfg.get('model_type') == 'vit':  # Hugging Face
         labels = cfg.get('id2label') or {}
         hints = {'num_heads': cfg['num_attention_heads'], 'norm_eps': cfg.get('layer_norm_eps', 1e-12),
-                 'classes': [labels[k] for k in sorted(labels, key=int)] or None}
+                 'classes': [labels[k] for k in sorted(labels, key=int)] or None, **_hf_preprocessing(folder)}
         return hf_to_ours(load_state(_weights_file(folder))), hints, 'Hugging Face'
     if 'architecture' in cfg:  # timm
-        arch = cfg['architecture'].split('.')[0]
+        arch, pre = cfg['architecture'].split('.')[0], cfg.get('pretrained_cfg', {})
         heads = cfg.get('model_args', {}).get('num_heads') or presets.get(arch, {}).get('num_heads')
-        classes = cfg.get('pretrained_cfg', {}).get('label_names')
-        return load_state(_weights_file(folder)), {'num_heads': heads, 'classes': classes}, f'timm ({arch})'
+        hints = {'num_heads': heads, 'classes': pre.get('label_names'),
+                 **{k: pre[k] for k in PREPROCESSING if k in pre}}
+        return load_state(_weights_file(folder)), hints, f'timm ({arch})'
     raise ValueError(f"{folder/'config.json'} is neither Hugging Face's (model_type 'vit'), timm's (architecture) nor "
                      "a vit_nbdev checkpoint's (model).")
 
@@ -244,11 +256,13 @@ def read_file(path:Path) -> tuple: # (our state dict, config hints, what it is)
     if any('patch_embeddings' in k for k in sd): return hf_to_ours(sd), {'norm_eps': 1e-12}, 'Hugging Face'
     return sd, {}, 'timm'
 
-# %% ../nbs/15_published.ipynb #73fc9df7
+# %% ../nbs/15_published.ipynb #ea9796fd
 def hub_folder(repo:str) -> Path:
     "The folder of a Hub repo's config.json and weights, from the cache or downloaded by huggingface_hub."
     try:
         folder = Path(hf_hub_download(repo, 'config.json')).parent
+        try: hf_hub_download(repo, 'preprocessor_config.json')  # Hugging Face's preprocessing, where there is one
+        except (EntryNotFoundError, LocalEntryNotFoundError): pass
         for name in ('model.safetensors', 'pytorch_model.bin'):
             try: return Path(hf_hub_download(repo, name)).parent
             except EntryNotFoundError: continue
@@ -261,7 +275,7 @@ def hub_folder(repo:str) -> Path:
                          "timm/vit_base_patch16_224.augreg2_in21k_ft_in1k or google/vit-base-patch16-224.") from None
     raise FileNotFoundError(f"{repo} has no model.safetensors or pytorch_model.bin.")
 
-# %% ../nbs/15_published.ipynb #27b4c38a
+# %% ../nbs/15_published.ipynb #fb8a89cf
 def from_pretrained(name_or_path:str|Path, # a file or folder, or a Hub repo: 'timm/vit_...' or 'google/vit-...'
                     num_classes:int|None=None, # a new, zero-initialised head for this many classes
                     img_size:int|None=None, # another resolution: E_pos 2D-interpolated (bicubic, as timm does)
@@ -296,10 +310,16 @@ def from_pretrained(name_or_path:str|Path, # a file or folder, or a Hub repo: 't
         log(f"Resolution {model.config['img_size']} -> {img_size}: position embeddings 2D-interpolated.")
         model.set_img_size(img_size)
     classes = hints.get('classes') if num_classes is None else None
-    model.pretrained_cfg = {'source': what, 'classes': classes}  # where it came from, its class names if known
+    if classes is None and model.config['num_classes'] == 1000: classes = imagenet_classes()
+    pre = {k: tuple(v) if isinstance(v, list) else v for k, v in hints.items() if k in PREPROCESSING}
+    model.pretrained_cfg = {'source': what, 'classes': classes, **PREPROCESSING, **pre}  # travels with the model
     return model.eval()
 
-# %% ../nbs/15_published.ipynb #d72ba2fd
+def imagenet_classes() -> list:
+    "The 1,000 ImageNet-1k class names, in the order of the published checkpoints' heads (torchvision keeps them)."
+    return list(ViT_B_16_Weights.IMAGENET1K_V1.meta['categories'])
+
+# %% ../nbs/15_published.ipynb #f6eb0baf
 def hf_config(model:nn.Module, classes:list|None=None) -> dict:
     "Hugging Face's ViTConfig for our model (plain ViT, [class] token, learned 1D E_pos)."
     c = model.config
@@ -329,12 +349,12 @@ def timm_config(model:nn.Module, classes:list|None=None) -> dict:
                               'mlp_ratio', 'qkv_bias', 'global_pool', 'pos_embed')}
     args.update(class_token=c['global_pool'] == 'token', fc_norm=False)
     S, K = c['img_size'], c['num_classes']
+    pre = {k: v for k, v in {**PREPROCESSING, **getattr(model, 'pretrained_cfg', {})}.items() if k in PREPROCESSING}
     return {'architecture': 'vit_base_r50_s16_384' if hybrid else 'vit_base_patch16_224', 'num_classes': K,
             'num_features': c['embed_dim'], 'model_args': args,
-            'pretrained_cfg': {'input_size': [c['in_chans'], S, S], 'mean': [.5] * 3, 'std': [.5] * 3, 'crop_pct': 1.,
-                               'interpolation': 'bicubic', 'num_classes': K, 'label_names': classes}}
+            'pretrained_cfg': {'input_size': [c['in_chans'], S, S], **pre, 'num_classes': K, 'label_names': classes}}
 
-# %% ../nbs/15_published.ipynb #4040b239
+# %% ../nbs/15_published.ipynb #895d89c1
 SaveFormat = Literal['hf', 'timm', 'npz']  # Hugging Face's folder, timm's folder, the reference code's .npz file
 
 def save_pretrained(model:nn.Module, # our ViT
