@@ -7,10 +7,10 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/published.html.md"""
 # %% auto #0
 __all__ = ['HF_NAMES', 'HF_QKV', 'HF_IN_MEMORY', 'NOT_IN_THE_PAPER', 'NPZ_QKV', 'HEADS', 'SaveFormat', 'refuse_unknown',
            'hf_to_ours', 'ours_to_hf', 'npz_names', 'npz_to_ours', 'ours_to_npz', 'config_from_state', 'read_folder',
-           'read_file', 'hub_folder', 'from_pretrained', 'imagenet_classes', 'hf_config', 'timm_config',
-           'save_pretrained']
+           'read_file', 'hub_folder', 'from_pretrained', 'resample_like', 'imagenet_classes', 'hf_config',
+           'timm_config', 'save_pretrained']
 
-# %% ../nbs/15_published.ipynb #8b6cc1fb
+# %% ../nbs/15_published.ipynb #e6e3420c
 import json, os, re
 from functools import reduce
 from difflib import get_close_matches
@@ -19,18 +19,20 @@ from typing import Literal
 import numpy as np
 import torch
 from torch import nn
+import torch.nn.functional as F
 from huggingface_hub import hf_hub_download
 from huggingface_hub.errors import (EntryNotFoundError, LocalEntryNotFoundError, OfflineModeIsEnabled,
                                     RepositoryNotFoundError, HFValidationError)
 from safetensors.torch import save_file
-from .patches import check_choice
+from scipy import ndimage
+from .patches import check_choice, check_number
 from .model import presets, build_model
 from .hybrid import ResNetV2
 from torchvision.models import ViT_B_16_Weights
 from .images import PREPROCESSING
 from .checkpoint import load_state, load_weights, load_checkpoint
 
-# %% ../nbs/15_published.ipynb #c27ef8a3
+# %% ../nbs/15_published.ipynb #520f1701
 HF_NAMES = {  # Hugging Face's names on disk (under 'vit.' in ViTForImageClassification) -> ours; {i}: the block
     'embeddings.cls_token': 'cls_token', 'embeddings.position_embeddings': 'pos_embed',
     'embeddings.patch_embeddings.projection': 'patch_embed.proj',
@@ -69,7 +71,7 @@ def _depth(names, prefix:str) -> int:
     ids = [int(m.group(1)) for n in names if (m := re.match(re.escape(prefix) + r'(\d+)[./]', n))]
     return max(ids) + 1 if ids else 0
 
-# %% ../nbs/15_published.ipynb #2c81697f
+# %% ../nbs/15_published.ipynb #0f6cc500
 def hf_to_ours(sd:dict, # a Hugging Face ViTModel or ViTForImageClassification state dict, as saved on disk
               ) -> dict: # the same weights under our (timm's) names
     "Hugging Face's ViT weights in our names and layout: renamed, q, k and v concatenated into qkv."
@@ -105,7 +107,7 @@ def ours_to_hf(sd:dict, # our state dict
         else: raise ValueError(f"{k} has no Hugging Face name: only the plain ViT converts to Hugging Face's format.")
     return out
 
-# %% ../nbs/15_published.ipynb #8aca160f
+# %% ../nbs/15_published.ipynb #4dc5a392
 def npz_names(depth:int, # encoder blocks
               stages:tuple|None=None, # the hybrid's units per stage; None for the plain ViT
              ) -> dict: # the reference code's names (without /kernel, /scale, /bias) -> ours
@@ -130,7 +132,7 @@ def npz_names(depth:int, # encoder blocks
 
 NPZ_QKV = 'Transformer/encoderblock_{i}/MultiHeadDotProductAttention_1/{n}'  # n: query, key, value -> attn.qkv
 
-# %% ../nbs/15_published.ipynb #570a7ae5
+# %% ../nbs/15_published.ipynb #c0f53da8
 def _from_jax(a:np.ndarray, name:str) -> torch.Tensor:
     "One array in PyTorch's layout: kernels transposed (convolutions HWIO -> OIHW), attention heads merged."
     t = torch.from_numpy(np.asarray(a, dtype=np.float32))
@@ -158,7 +160,7 @@ def npz_to_ours(w:dict, # the arrays of a reference .npz, by name
     refuse_unknown(w, 'This .npz')
     return out
 
-# %% ../nbs/15_published.ipynb #2130802b
+# %% ../nbs/15_published.ipynb #b9e0b489
 def ours_to_npz(model:nn.Module, # our ViT (or hybrid)
                ) -> dict: # arrays in the reference code's names and layout
     "Our model's weights in the reference code's names and layout."
@@ -184,7 +186,7 @@ def ours_to_npz(model:nn.Module, # our ViT (or hybrid)
         else: out[f'{names[base]}/kernel'] = t.T.numpy()
     return {n: np.ascontiguousarray(a) for n, a in out.items()}
 
-# %% ../nbs/15_published.ipynb #6d32fa15
+# %% ../nbs/15_published.ipynb #6f8a79e0
 HEADS = {192: 3, 384: 6, 768: 12, 1024: 16, 1280: 16}  # Table 1 (and timm's Ti, S): heads by width D
 
 def config_from_state(sd:dict, # our state dict
@@ -214,7 +216,7 @@ def config_from_state(sd:dict, # our state dict
                   global_pool='token' if prefix else 'avg', pos_embed='learn' if 'pos_embed' in sd else 'none')
     return {'arch': 'hybrid', 'backbone_layers': layers, **config} if hybrid else config
 
-# %% ../nbs/15_published.ipynb #2681ce96
+# %% ../nbs/15_published.ipynb #cd474fd2
 def _weights_file(folder:Path) -> Path:
     for name in ('model.safetensors', 'pytorch_model.bin', 'open_clip_pytorch_model.bin'):
         if (folder/name).is_file(): return folder/name
@@ -256,7 +258,7 @@ def read_file(path:Path) -> tuple: # (our state dict, config hints, what it is)
     if any('patch_embeddings' in k for k in sd): return hf_to_ours(sd), {'norm_eps': 1e-12}, 'Hugging Face'
     return sd, {}, 'timm'
 
-# %% ../nbs/15_published.ipynb #ea9796fd
+# %% ../nbs/15_published.ipynb #3f4ae737
 def hub_folder(repo:str) -> Path:
     "The folder of a Hub repo's config.json and weights, from the cache or downloaded by huggingface_hub."
     try:
@@ -275,7 +277,7 @@ def hub_folder(repo:str) -> Path:
                          "timm/vit_base_patch16_224.augreg2_in21k_ft_in1k or google/vit-base-patch16-224.") from None
     raise FileNotFoundError(f"{repo} has no model.safetensors or pytorch_model.bin.")
 
-# %% ../nbs/15_published.ipynb #fb8a89cf
+# %% ../nbs/15_published.ipynb #7aab4694
 def from_pretrained(name_or_path:str|Path, # a file or folder, or a Hub repo: 'timm/vit_...' or 'google/vit-...'
                     num_classes:int|None=None, # a new, zero-initialised head for this many classes
                     img_size:int|None=None, # another resolution: E_pos 2D-interpolated (bicubic, as timm does)
@@ -300,9 +302,17 @@ def from_pretrained(name_or_path:str|Path, # a file or folder, or a Hub repo: 't
                                     f"{hint}")
         config = {**config_from_state(sd, overrides.pop('num_heads', hints.get('num_heads'))), **overrides}
         if 'norm_eps' in hints: config.setdefault('norm_eps', hints['norm_eps'])
+        how, note = 'reference' if what.endswith('(.npz)') else 'Hugging Face' if what == 'Hugging Face' else None, ''
+        if img_size and how and img_size != config['img_size'] and 'pos_embed' in sd:  # resized as its source does
+            who = 'the reference code' if how == 'reference' else how
+            note = f"Resolution {config['img_size']} -> {img_size}: position embeddings resized the way {who} does."
+            sd = {**sd, 'pos_embed': resample_like(how, sd['pos_embed'], config, img_size)}
+            config['img_size'] = img_size
         model = build_model(config)
+        if note: log(note)
         refuse_unknown(set(sd) - set(model.state_dict()), f'This {what} checkpoint')
         load_weights(model, sd, f'{name_or_path} ({what})')
+    if num_classes is not None: check_number('num_classes', num_classes, int, 0)
     if num_classes is not None and num_classes != model.config['num_classes']:
         log(f"New head: {model.config['num_classes']} -> {num_classes} classes, zero-initialised.")
         model.reset_classifier(num_classes)
@@ -315,11 +325,26 @@ def from_pretrained(name_or_path:str|Path, # a file or folder, or a Hub repo: 't
     model.pretrained_cfg = {'source': what, 'classes': classes, **PREPROCESSING, **pre}  # travels with the model
     return model.eval()
 
+def resample_like(source:str, # 'reference' (the .npz code) or 'Hugging Face'
+                  pos_embed:torch.Tensor, # (1, prefix + g*g, D)
+                  config:dict, # the model's config at the checkpoint's resolution
+                  img_size:int, # the new resolution
+                 ) -> torch.Tensor: # (1, prefix + g'*g', D)
+    "E_pos for another resolution as `source` resizes it: `scipy.ndimage.zoom` of order 1 (bilinear, corners kept) "
+    "in the reference code, bicubic interpolation without antialiasing in Hugging Face's."
+    p = int(config['global_pool'] == 'token')
+    old = int((pos_embed.shape[1] - p) ** .5)
+    new = img_size * old // config['img_size']
+    grid = pos_embed[0, p:].reshape(old, old, -1).double()
+    if source == 'reference': grid = torch.from_numpy(ndimage.zoom(grid.numpy(), (new / old, new / old, 1), order=1))
+    else: grid = F.interpolate(grid.permute(2, 0, 1)[None], size=(new, new), mode='bicubic')[0].permute(1, 2, 0)
+    return torch.cat([pos_embed[:, :p], grid.reshape(1, new * new, -1).to(pos_embed.dtype)], 1)
+
 def imagenet_classes() -> list:
     "The 1,000 ImageNet-1k class names, in the order of the published checkpoints' heads (torchvision keeps them)."
     return list(ViT_B_16_Weights.IMAGENET1K_V1.meta['categories'])
 
-# %% ../nbs/15_published.ipynb #f6eb0baf
+# %% ../nbs/15_published.ipynb #ac43d115
 def hf_config(model:nn.Module, classes:list|None=None) -> dict:
     "Hugging Face's ViTConfig for our model (plain ViT, [class] token, learned 1D E_pos)."
     c = model.config
@@ -354,7 +379,7 @@ def timm_config(model:nn.Module, classes:list|None=None) -> dict:
             'num_features': c['embed_dim'], 'model_args': args,
             'pretrained_cfg': {'input_size': [c['in_chans'], S, S], **pre, 'num_classes': K, 'label_names': classes}}
 
-# %% ../nbs/15_published.ipynb #895d89c1
+# %% ../nbs/15_published.ipynb #4cf52d15
 SaveFormat = Literal['hf', 'timm', 'npz']  # Hugging Face's folder, timm's folder, the reference code's .npz file
 
 def save_pretrained(model:nn.Module, # our ViT
