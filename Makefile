@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The stamp is named by pyproject.toml's checksum, not its time: nbdev-export rewrites that file unchanged.
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: course test setup check
+.PHONY: course test setup check docs preview
 
 course: $(STAMP)  ## set up, then open the course in JupyterLab
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) nbs/
@@ -16,6 +16,16 @@ test: $(STAMP)  ## set up, then run every test: the notebooks' own tests, then t
 	$(BIN)/pytest -q
 
 setup: $(STAMP)
+
+QUARTO := command -v quarto >/dev/null || { echo "The docs need Quarto on PATH: https://quarto.org/docs/get-started/"; exit 1; }
+
+docs: $(STAMP)  ## build the docs site into _docs/ (needs Quarto)
+	@$(QUARTO)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbdev-docs
+
+preview: $(STAMP)  ## serve the docs site on localhost, rebuilt as notebooks change (needs Quarto)
+	@$(QUARTO)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbdev-preview
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "vit_nbdev needs Python 3.10+: make PYTHON=python3.12 ...")'

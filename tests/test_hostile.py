@@ -218,7 +218,8 @@ def test_read_only_file_system(case, monkeypatch):
     assert not (case/'new'/'checkpoints').exists()
 
 def test_too_little_free_space(case, monkeypatch):
-    monkeypatch.setattr(ck.shutil, 'disk_usage', lambda p: shutil._ntuple_diskusage(10 * 2**20, 10 * 2**20, 2**20))
+    usage = shutil._ntuple_diskusage(10 * 2**20, 10 * 2**20, 2**20)  # 1 MB free, injected
+    monkeypatch.setattr(ck.shutil, 'disk_usage', lambda p: usage)
     refused(case, train_args(case, '--out', case/'new'), 'a checkpoint of this run needs about 18 MB', '1 MB are free')
 
 def test_disk_fills_while_saving(case, monkeypatch):

@@ -61,7 +61,10 @@ def resize_center_crop(img:torch.Tensor, # image(s) (..., C, H, W), uint8 or flo
                        interpolation:str='bilinear', # or 'bicubic'
                       ) -> torch.Tensor: # (..., C, size, size)
     "Resize the shorter side (antialiased), then cut out the centre `size` square: every evaluation's preprocessing."
-    mode = {'bilinear': TF.InterpolationMode.BILINEAR, 'bicubic': TF.InterpolationMode.BICUBIC}[interpolation]
+    modes = {'bilinear': TF.InterpolationMode.BILINEAR, 'bicubic': TF.InterpolationMode.BICUBIC}
+    if interpolation not in modes:
+        raise ValueError(f"interpolation must be 'bilinear' or 'bicubic', not {interpolation!r}.")
+    mode = modes[interpolation]
     return TF.center_crop(TF.resize(img, int(size / crop_pct), interpolation=mode, antialias=True), size)
 
 def load_image(src:str|Path, # a name from `sample_images()` or the path of an image file

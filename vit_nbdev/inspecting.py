@@ -28,7 +28,7 @@ def model_input(model, # a vit_nbdev VisionTransformer
     "Images as the model reads them, by its own preprocessing (the paper's unless it carries another): resized and "
     "centre-cropped to its resolution when needed, with a note saying so."
     if isinstance(img, torch.Tensor) and img.ndim == 3: img = img[None]
-    check_images(img, 1, 3)  # a tensor, (B, 3, H, W), B > 0
+    check_images(img, 1, model.config.get('in_chans', 3))  # a tensor, (B, C, H, W), B > 0
     if img.dtype != torch.uint8:
         raise TypeError(f"Expected uint8 images (3, H, W) as load_image gives, not {img.dtype}.")
     S, (H, W) = model.config['img_size'], img.shape[-2:]

@@ -6,12 +6,12 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/published.html.md"""
 
 # %% auto #0
 __all__ = ['HF_NAMES', 'HF_QKV', 'HF_IN_MEMORY', 'NOT_IN_THE_PAPER', 'NPZ_QKV', 'HEADS', 'SaveFormat', 'refuse_unknown',
-           'hf_to_ours', 'ours_to_hf', 'npz_names', 'npz_to_ours', 'ours_to_npz', 'config_from_state', 'read_folder',
-           'read_file', 'hub_folder', 'from_pretrained', 'resample_like', 'imagenet_classes', 'hf_config',
-           'timm_config', 'save_pretrained']
+           'hf_to_ours', 'ours_to_hf', 'npz_names', 'npz_to_ours', 'ours_to_npz', 'config_from_state', 'read_config',
+           'read_folder', 'read_file', 'hub_folder', 'locate', 'read_pretrained', 'from_pretrained', 'resample_like',
+           'imagenet_classes', 'hf_config', 'hf_preprocessor', 'timm_config', 'save_pretrained']
 
-# %% ../nbs/15_published.ipynb #e6e3420c
-import json, os, re
+# %% ../nbs/15_published.ipynb #b6c19831
+import json, os, re, shutil
 from functools import reduce
 from difflib import get_close_matches
 from pathlib import Path
@@ -22,17 +22,17 @@ from torch import nn
 import torch.nn.functional as F
 from huggingface_hub import hf_hub_download
 from huggingface_hub.errors import (EntryNotFoundError, LocalEntryNotFoundError, OfflineModeIsEnabled,
-                                    RepositoryNotFoundError, HFValidationError)
+                                    RepositoryNotFoundError, HFValidationError, HfHubHTTPError)
 from safetensors.torch import save_file
 from scipy import ndimage
-from .patches import check_choice, check_number
+from .patches import check_choice, check_number, check_img_size
 from .model import presets, build_model
 from .hybrid import ResNetV2
 from torchvision.models import ViT_B_16_Weights
 from .images import PREPROCESSING
 from .checkpoint import load_state, load_weights, load_checkpoint
 
-# %% ../nbs/15_published.ipynb #520f1701
+# %% ../nbs/15_published.ipynb #fd7ebff8
 HF_NAMES = {  # Hugging Face's names on disk (under 'vit.' in ViTForImageClassification) -> ours; {i}: the block
     'embeddings.cls_token': 'cls_token', 'embeddings.position_embeddings': 'pos_embed',
     'embeddings.patch_embeddings.projection': 'patch_embed.proj',
@@ -71,7 +71,7 @@ def _depth(names, prefix:str) -> int:
     ids = [int(m.group(1)) for n in names if (m := re.match(re.escape(prefix) + r'(\d+)[./]', n))]
     return max(ids) + 1 if ids else 0
 
-# %% ../nbs/15_published.ipynb #0f6cc500
+# %% ../nbs/15_published.ipynb #3e2487d2
 def hf_to_ours(sd:dict, # a Hugging Face ViTModel or ViTForImageClassification state dict, as saved on disk
               ) -> dict: # the same weights under our (timm's) names
     "Hugging Face's ViT weights in our names and layout: renamed, q, k and v concatenated into qkv."
@@ -107,7 +107,7 @@ def ours_to_hf(sd:dict, # our state dict
         else: raise ValueError(f"{k} has no Hugging Face name: only the plain ViT converts to Hugging Face's format.")
     return out
 
-# %% ../nbs/15_published.ipynb #4dc5a392
+# %% ../nbs/15_published.ipynb #6eba7dac
 def npz_names(depth:int, # encoder blocks
               stages:tuple|None=None, # the hybrid's units per stage; None for the plain ViT
              ) -> dict: # the reference code's names (without /kernel, /scale, /bias) -> ours
@@ -132,7 +132,7 @@ def npz_names(depth:int, # encoder blocks
 
 NPZ_QKV = 'Transformer/encoderblock_{i}/MultiHeadDotProductAttention_1/{n}'  # n: query, key, value -> attn.qkv
 
-# %% ../nbs/15_published.ipynb #c0f53da8
+# %% ../nbs/15_published.ipynb #0bedb05e
 def _from_jax(a:np.ndarray, name:str) -> torch.Tensor:
     "One array in PyTorch's layout: kernels transposed (convolutions HWIO -> OIHW), attention heads merged."
     t = torch.from_numpy(np.asarray(a, dtype=np.float32))
@@ -160,7 +160,7 @@ def npz_to_ours(w:dict, # the arrays of a reference .npz, by name
     refuse_unknown(w, 'This .npz')
     return out
 
-# %% ../nbs/15_published.ipynb #b9e0b489
+# %% ../nbs/15_published.ipynb #64505446
 def ours_to_npz(model:nn.Module, # our ViT (or hybrid)
                ) -> dict: # arrays in the reference code's names and layout
     "Our model's weights in the reference code's names and layout."
@@ -186,7 +186,7 @@ def ours_to_npz(model:nn.Module, # our ViT (or hybrid)
         else: out[f'{names[base]}/kernel'] = t.T.numpy()
     return {n: np.ascontiguousarray(a) for n, a in out.items()}
 
-# %% ../nbs/15_published.ipynb #6f8a79e0
+# %% ../nbs/15_published.ipynb #06ef00f7
 HEADS = {192: 3, 384: 6, 768: 12, 1024: 16, 1280: 16}  # Table 1 (and timm's Ti, S): heads by width D
 
 def config_from_state(sd:dict, # our state dict
@@ -216,7 +216,7 @@ def config_from_state(sd:dict, # our state dict
                   global_pool='token' if prefix else 'avg', pos_embed='learn' if 'pos_embed' in sd else 'none')
     return {'arch': 'hybrid', 'backbone_layers': layers, **config} if hybrid else config
 
-# %% ../nbs/15_published.ipynb #cd474fd2
+# %% ../nbs/15_published.ipynb #44b48152
 def _weights_file(folder:Path) -> Path:
     for name in ('model.safetensors', 'pytorch_model.bin', 'open_clip_pytorch_model.bin'):
         if (folder/name).is_file(): return folder/name
@@ -231,10 +231,33 @@ def _hf_preprocessing(folder:Path) -> dict:
             'std': tuple(p.get('image_std', PREPROCESSING['std'])),
             'interpolation': {2: 'bilinear', 3: 'bicubic'}.get(p.get('resample'), 'bilinear')}
 
+def read_config(folder:Path) -> dict:
+    "A checkpoint folder's config.json, or an error that names the file."
+    if not (folder/'config.json').is_file():
+        raise FileNotFoundError(f"{folder} has no config.json: pass the weights file itself, or a checkpoint folder "
+                                "(Hugging Face's, timm's or ours).")
+    try: cfg = json.loads((folder/'config.json').read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{folder/'config.json'} is corrupt ({e}).") from None
+    if not isinstance(cfg, dict): raise ValueError(f"{folder/'config.json'} holds {type(cfg).__name__}, not a config.")
+    return cfg
+
+def _timm_args(args:dict) -> dict:
+    "The constructor arguments of a timm config that shapes do not tell, refusing those the paper's ViT has not."
+    odd = {k: args[k] for k in ('no_embed_class', 'reg_tokens', 'fc_norm', 'init_values', 'qk_norm') if args.get(k)}
+    if args.get('class_token', True) and args.get('global_pool', 'token') != 'token': odd['global_pool'] = 'avg'
+    if odd: raise ValueError(f"timm's model_args {odd} describe a ViT the paper has not: not supported here.")
+    size = args.get('img_size')
+    if isinstance(size, (list, tuple)) and len(set(size)) > 1:
+        raise ValueError(f"timm's img_size {size} is not square: only square resolutions load.")
+    return {'img_size': size[0] if isinstance(size, (list, tuple)) else size} if size else {}
+
 def read_folder(folder:Path) -> tuple: # (our state dict, config hints, what it is)
     "A Hugging Face or timm checkpoint folder, told apart by its config.json's schema."
-    cfg = json.loads((folder/'config.json').read_text())
+    cfg = read_config(folder)
     if cfg.get('model_type') == 'vit':  # Hugging Face
+        if cfg.get('hidden_act', 'gelu') != 'gelu':
+            raise ValueError(f"{folder} uses {cfg['hidden_act']!r} in its MLP; the paper's ViT uses GELU.")
         labels = cfg.get('id2label') or {}
         hints = {'num_heads': cfg['num_attention_heads'], 'norm_eps': cfg.get('layer_norm_eps', 1e-12),
                  'classes': [labels[k] for k in sorted(labels, key=int)] or None, **_hf_preprocessing(folder)}
@@ -242,7 +265,7 @@ def read_folder(folder:Path) -> tuple: # (our state dict, config hints, what it 
     if 'architecture' in cfg:  # timm
         arch, pre = cfg['architecture'].split('.')[0], cfg.get('pretrained_cfg', {})
         heads = cfg.get('model_args', {}).get('num_heads') or presets.get(arch, {}).get('num_heads')
-        hints = {'num_heads': heads, 'classes': pre.get('label_names'),
+        hints = {'num_heads': heads, 'classes': pre.get('label_names'), 'args': _timm_args(cfg.get('model_args', {})),
                  **{k: pre[k] for k in PREPROCESSING if k in pre}}
         return load_state(_weights_file(folder)), hints, f'timm ({arch})'
     raise ValueError(f"{folder/'config.json'} is neither Hugging Face's (model_type 'vit'), timm's (architecture) nor "
@@ -255,10 +278,12 @@ def read_file(path:Path) -> tuple: # (our state dict, config hints, what it is)
         except Exception as e: raise ValueError(f"Cannot read {path} as a .npz of arrays ({e}).") from e
         return npz_to_ours(w), {}, 'the reference code (.npz)'
     sd = load_state(path)
+    for wrap in ('module.', '_orig_mod.'):  # saved from a DDP-wrapped or a torch.compile-d model
+        if sd and all(k.startswith(wrap) for k in sd): sd = {k.removeprefix(wrap): v for k, v in sd.items()}
     if any('patch_embeddings' in k for k in sd): return hf_to_ours(sd), {'norm_eps': 1e-12}, 'Hugging Face'
     return sd, {}, 'timm'
 
-# %% ../nbs/15_published.ipynb #3f4ae737
+# %% ../nbs/15_published.ipynb #b4d3f66a
 def hub_folder(repo:str) -> Path:
     "The folder of a Hub repo's config.json and weights, from the cache or downloaded by huggingface_hub."
     try:
@@ -272,54 +297,70 @@ def hub_folder(repo:str) -> Path:
         raise FileNotFoundError(f"{repo} is not in the Hugging Face cache and cannot be downloaded now "
                                 f"({type(e).__name__}): run this once with internet (without HF_HUB_OFFLINE=1), or "
                                 "pass the path of a local file or folder.") from None
-    except (RepositoryNotFoundError, HFValidationError) as e:
-        raise ValueError(f"No repo {repo!r} on the Hugging Face Hub ({type(e).__name__}). Names look like "
+    except (RepositoryNotFoundError, HFValidationError) as e:  # a gated repo is one of these too
+        raise ValueError(f"The Hugging Face Hub gives no repo {repo!r} ({type(e).__name__}: it does not exist, or "
+                         "needs a login: huggingface-cli login). Names look like "
                          "timm/vit_base_patch16_224.augreg2_in21k_ft_in1k or google/vit-base-patch16-224.") from None
+    except (EntryNotFoundError, HfHubHTTPError) as e:
+        raise ValueError(f"Could not fetch {repo} from the Hugging Face Hub ({type(e).__name__}: "
+                         f"{str(e).splitlines()[0][:150]}).") from None
     raise FileNotFoundError(f"{repo} has no model.safetensors or pytorch_model.bin.")
 
-# %% ../nbs/15_published.ipynb #7aab4694
+# %% ../nbs/15_published.ipynb #5e6c2fb9
+def locate(name_or_path:str|Path) -> Path:
+    "A local file or folder, or the folder of a Hub repo in huggingface_hub's cache (downloaded there if needed)."
+    path = Path(name_or_path)
+    if path.exists(): return path
+    if re.fullmatch(r'[\w.-]+/[\w.-]+', str(name_or_path)) and not path.parent.is_dir():  # owner/name, not a typo
+        return hub_folder(str(name_or_path))
+    near = get_close_matches(str(name_or_path), presets, n=1)
+    hint = (f" For timm's weights of {near[0]} use its Hub name, e.g. timm/{near[0]}.augreg2_in21k_ft_in1k; "
+            f"for an untrained model, create_model('{near[0]}')." if near else "")
+    raise FileNotFoundError(f"No file or folder {name_or_path}, and it is not a Hub repo name (owner/name).{hint}")
+
+def read_pretrained(path:Path) -> tuple: # (our state dict, the architecture, hints, what it is)
+    "Whatever a file or folder holds, in our names, with the architecture it describes."
+    if path.is_dir() and 'model' in read_config(path):  # one of ours
+        model, meta, _ = load_checkpoint(path, need_state=False)
+        return model.state_dict(), dict(model.config), {'classes': meta.get('classes')}, 'vit_nbdev'
+    sd, hints, what = read_folder(path) if path.is_dir() else read_file(path)
+    config = {**config_from_state(sd, hints.get('num_heads')), **hints.get('args', {})}
+    if 'norm_eps' in hints: config['norm_eps'] = hints['norm_eps']
+    return sd, config, hints, what
+
 def from_pretrained(name_or_path:str|Path, # a file or folder, or a Hub repo: 'timm/vit_...' or 'google/vit-...'
                     num_classes:int|None=None, # a new, zero-initialised head for this many classes
-                    img_size:int|None=None, # another resolution: E_pos 2D-interpolated (bicubic, as timm does)
+                    img_size:int|None=None, # another resolution: E_pos resized the way the source library does
                     log=print,
-                    **overrides, # other constructor arguments, e.g. num_heads, drop_rate
+                    **overrides, # other constructor arguments, e.g. num_heads (for an unusual width), drop_rate
                    ) -> nn.Module:
     "A published ViT (timm, Hugging Face, the reference .npz, or ours) as our model."
-    path = Path(name_or_path)
-    if path.is_dir() and (path/'config.json').is_file() and 'model' in json.loads((path/'config.json').read_text()):
-        model, meta, _ = load_checkpoint(path, need_state=False)  # one of ours
-        hints, what = {'classes': meta.get('classes')}, 'vit_nbdev'
-    else:
-        if path.is_dir(): sd, hints, what = read_folder(path)
-        elif path.is_file(): sd, hints, what = read_file(path)
-        elif re.fullmatch(r'[\w.-]+/[\w.-]+', str(name_or_path)):
-            sd, hints, what = read_folder(hub_folder(str(name_or_path)))
-        else:
-            near = get_close_matches(str(name_or_path), presets, n=1)
-            hint = (f" For timm's weights of {near[0]} use its Hub name, e.g. timm/{near[0]}.augreg2_in21k_ft_in1k; "
-                    f"for an untrained model, create_model('{near[0]}')." if near else "")
-            raise FileNotFoundError(f"No file or folder {name_or_path}, and it is not a Hub repo name (owner/name)."
-                                    f"{hint}")
-        config = {**config_from_state(sd, overrides.pop('num_heads', hints.get('num_heads'))), **overrides}
-        if 'norm_eps' in hints: config.setdefault('norm_eps', hints['norm_eps'])
-        how, note = 'reference' if what.endswith('(.npz)') else 'Hugging Face' if what == 'Hugging Face' else None, ''
-        if img_size and how and img_size != config['img_size'] and 'pos_embed' in sd:  # resized as its source does
-            who = 'the reference code' if how == 'reference' else how
-            note = f"Resolution {config['img_size']} -> {img_size}: position embeddings resized the way {who} does."
-            sd = {**sd, 'pos_embed': resample_like(how, sd['pos_embed'], config, img_size)}
-            config['img_size'] = img_size
-        model = build_model(config)
-        if note: log(note)
-        refuse_unknown(set(sd) - set(model.state_dict()), f'This {what} checkpoint')
-        load_weights(model, sd, f'{name_or_path} ({what})')
-    if num_classes is not None: check_number('num_classes', num_classes, int, 0)
-    if num_classes is not None and num_classes != model.config['num_classes']:
+    for name, v, low in (('num_classes', num_classes, 0), ('img_size', img_size, 1)):
+        if v is not None: check_number(name, v, int, low)
+    sd, config, hints, what = read_pretrained(locate(name_or_path))
+    config.update(overrides)
+    how, note = 'reference' if what.endswith('(.npz)') else 'Hugging Face' if what == 'Hugging Face' else None, ''
+    if img_size and how and img_size != config['img_size'] and 'pos_embed' in sd:  # resized as its source does
+        grid = int((sd['pos_embed'].shape[1] - int(config['global_pool'] == 'token')) ** .5)
+        check_img_size(img_size, config['img_size'] // grid, 'img_size')
+        who = 'the reference code' if how == 'reference' else how
+        note = f"Resolution {config['img_size']} -> {img_size}: position embeddings resized the way {who} does."
+        sd = {**sd, 'pos_embed': resample_like(how, sd['pos_embed'], config, img_size)}
+        config['img_size'] = img_size
+    model = build_model(config)
+    refuse_unknown(set(sd) - set(model.state_dict()), f'This {what} checkpoint')
+    load_weights(model, sd, f'{name_or_path} ({what})')
+    if note: log(note)
+    new_head = num_classes is not None and num_classes != model.config['num_classes']
+    if new_head:
         log(f"New head: {model.config['num_classes']} -> {num_classes} classes, zero-initialised.")
         model.reset_classifier(num_classes)
     if img_size and img_size != model.config['img_size']:
-        log(f"Resolution {model.config['img_size']} -> {img_size}: position embeddings 2D-interpolated.")
+        old = model.config['img_size']
         model.set_img_size(img_size)
-    classes = hints.get('classes') if num_classes is None else None
+        log(f"Resolution {old} -> {img_size}: position embeddings 2D-interpolated (bicubic, as timm does).")
+    classes = None if new_head else hints.get('classes')
+    if classes is not None and len(classes) != model.config['num_classes']: classes = None  # names that do not fit
     if classes is None and model.config['num_classes'] == 1000: classes = imagenet_classes()
     pre = {k: tuple(v) if isinstance(v, list) else v for k, v in hints.items() if k in PREPROCESSING}
     model.pretrained_cfg = {'source': what, 'classes': classes, **PREPROCESSING, **pre}  # travels with the model
@@ -344,7 +385,15 @@ def imagenet_classes() -> list:
     "The 1,000 ImageNet-1k class names, in the order of the published checkpoints' heads (torchvision keeps them)."
     return list(ViT_B_16_Weights.IMAGENET1K_V1.meta['categories'])
 
-# %% ../nbs/15_published.ipynb #ac43d115
+# %% ../nbs/15_published.ipynb #c7a6b32f
+def _classes(model:nn.Module, classes:list|None) -> list|None:
+    "The class names to write: those given, else the model's own; as many as the head has classes."
+    classes = classes or getattr(model, 'pretrained_cfg', {}).get('classes')
+    K = model.config['num_classes']
+    if classes is not None and len(classes) != K:
+        raise ValueError(f"{len(classes)} class names for a head of {K} classes: give one name per class.")
+    return classes
+
 def hf_config(model:nn.Module, classes:list|None=None) -> dict:
     "Hugging Face's ViTConfig for our model (plain ViT, [class] token, learned 1D E_pos)."
     c = model.config
@@ -353,23 +402,32 @@ def hf_config(model:nn.Module, classes:list|None=None) -> dict:
                          "ViTs convert to its format.")
     if c['representation_size'] and c['num_classes']:
         raise ValueError("Hugging Face's ViTForImageClassification has no pre-logits layer: reset_classifier() first.")
-    labels = classes or [f'LABEL_{i}' for i in range(c['num_classes'])]
+    labels = _classes(model, classes) or [f'LABEL_{i}' for i in range(c['num_classes'])]
     return {'model_type': 'vit', 'architectures': ['ViTForImageClassification' if c['num_classes'] else 'ViTModel'],
             'hidden_size': c['embed_dim'], 'num_hidden_layers': c['depth'], 'num_attention_heads': c['num_heads'],
             'intermediate_size': int(c['embed_dim'] * c['mlp_ratio']), 'hidden_act': 'gelu',
             'layer_norm_eps': c.get('norm_eps', 1e-6), 'image_size': c['img_size'], 'patch_size': c['patch_size'],
             'num_channels': c['in_chans'], 'qkv_bias': c['qkv_bias'], 'hidden_dropout_prob': 0.,
-            'attention_probs_dropout_prob': 0., 'id2label': dict(enumerate(labels)),
-            'label2id': {l: i for i, l in enumerate(labels)}}
+            'attention_probs_dropout_prob': 0., 'pooler_output_size': c['representation_size'] or c['embed_dim'],
+            'id2label': dict(enumerate(labels)), 'label2id': {l: i for i, l in enumerate(labels)}}
+
+def hf_preprocessor(model:nn.Module) -> dict:
+    "Hugging Face's preprocessor_config.json for our model's preprocessing."
+    p, S = {**PREPROCESSING, **getattr(model, 'pretrained_cfg', {})}, model.config['img_size']
+    return {'image_processor_type': 'ViTImageProcessor', 'do_resize': True, 'size': {'height': S, 'width': S},
+            'resample': {'bilinear': 2, 'bicubic': 3}[p['interpolation']], 'do_rescale': True,
+            'rescale_factor': 1 / 255, 'do_normalize': True, 'image_mean': list(p['mean']), 'image_std': list(p['std'])}
 
 def timm_config(model:nn.Module, classes:list|None=None) -> dict:
     "timm's config.json for our model: an architecture of timm's, its arguments, and the preprocessing."
     c = model.config
     hybrid = c.get('arch') == 'hybrid'
-    if c['representation_size'] or c.get('norm_eps', 1e-6) != 1e-6 or c['pos_embed'] == 'learn2d':
-        raise ValueError("timm's ViT has no pre-logits layer, LayerNorm eps 1e-6 and 1D position embeddings only.")
-    if hybrid and tuple(c['backbone_layers']) != (3, 4, 9):
-        raise ValueError("timm builds the hybrid's ResNet with (3, 4, 9) units per stage only.")
+    why = ['a pre-logits layer' if c['representation_size'] else '',
+           f"LayerNorm eps {c.get('norm_eps')} (timm's is 1e-6)" if c.get('norm_eps', 1e-6) != 1e-6 else '',
+           '2D position embeddings' if c['pos_embed'] == 'learn2d' else '',
+           f"a ResNet of {tuple(c['backbone_layers'])} units (timm's hybrid has (3, 4, 9))"
+           if hybrid and tuple(c['backbone_layers']) != (3, 4, 9) else '']
+    if any(why): raise ValueError(f"timm cannot build this model: it has {', '.join(w for w in why if w)}.")
     args = {k: c[k] for k in ('img_size', 'patch_size', 'in_chans', 'num_classes', 'embed_dim', 'depth', 'num_heads',
                               'mlp_ratio', 'qkv_bias', 'global_pool', 'pos_embed')}
     args.update(class_token=c['global_pool'] == 'token', fc_norm=False)
@@ -377,28 +435,41 @@ def timm_config(model:nn.Module, classes:list|None=None) -> dict:
     pre = {k: v for k, v in {**PREPROCESSING, **getattr(model, 'pretrained_cfg', {})}.items() if k in PREPROCESSING}
     return {'architecture': 'vit_base_r50_s16_384' if hybrid else 'vit_base_patch16_224', 'num_classes': K,
             'num_features': c['embed_dim'], 'model_args': args,
-            'pretrained_cfg': {'input_size': [c['in_chans'], S, S], **pre, 'num_classes': K, 'label_names': classes}}
+            'pretrained_cfg': {'input_size': [c['in_chans'], S, S], **pre, 'num_classes': K,
+                               'label_names': _classes(model, classes)}}
 
-# %% ../nbs/15_published.ipynb #4cf52d15
+# %% ../nbs/15_published.ipynb #737ff733
 SaveFormat = Literal['hf', 'timm', 'npz']  # Hugging Face's folder, timm's folder, the reference code's .npz file
 
 def save_pretrained(model:nn.Module, # our ViT
-                    dest:str|Path, # a new folder ('hf', 'timm') or .npz file
+                    dest:str|Path, # a new folder ('hf', 'timm') or a new .npz file
                     format:SaveFormat='hf',
-                    classes:list|None=None, # class names, kept in the config
+                    classes:list|None=None, # class names, kept in the config; default: the model's own, if known
                    ) -> Path:
     "Write `model` as a checkpoint that Hugging Face, timm or the reference code reads."
     check_choice('format', format, SaveFormat)
     dest = Path(dest)
     if dest.exists(): raise FileExistsError(f"{dest} exists: save_pretrained writes a new file or folder only.")
+    if (format == 'npz') != (dest.suffix == '.npz'):
+        raise ValueError(f"{dest}: the reference format is one .npz file, the others a folder (not ending in .npz).")
+    if format == 'npz': files = {'': ours_to_npz(model)}  # everything is converted first: a refusal writes nothing
+    else:
+        sd = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+        config = hf_config(model, classes) if format == 'hf' else timm_config(model, classes)
+        files = {'model.safetensors': ours_to_hf(sd) if format == 'hf' else sd, 'config.json': config}
+        if format == 'hf': files['preprocessor_config.json'] = hf_preprocessor(model)
     tmp = dest.with_name(f'.{dest.name}.tmp')
-    if format == 'npz':
-        with open(tmp, 'wb') as f: np.savez(f, **ours_to_npz(model))
-        return Path(os.replace(tmp, dest) or dest)
-    config = hf_config(model, classes) if format == 'hf' else timm_config(model, classes)
-    sd = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    tmp.mkdir(parents=True)
-    save_file(ours_to_hf(sd) if format == 'hf' else sd, tmp/'model.safetensors', metadata={'format': 'pt'})
-    (tmp/'config.json').write_text(json.dumps(config, indent=1))
-    os.replace(tmp, dest)
+    shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)  # a crash's leftovers
+    try:
+        if format == 'npz':
+            with open(tmp, 'wb') as f: np.savez(f, **files[''])
+        else:
+            tmp.mkdir(parents=True)
+            for name, content in files.items():
+                if name.endswith('.json'): (tmp/name).write_text(json.dumps(content, indent=1))
+                else: save_file(content, tmp/name, metadata={'format': 'pt'})
+        os.replace(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
+        raise
     return dest
