@@ -214,7 +214,8 @@ def test_read_only_file_system(case, monkeypatch):
         if set(mode) & set('wax+'): raise OSError(errno.EROFS, 'Read-only file system', str(path))
         return open(path, mode, *a, **k)
     monkeypatch.setattr(ck, 'open', read_only, raising=False)  # injected: CI runs as root, permissions cannot fail
-    refused(case, train_args(case, '--out', case/'new'), 'the file system is read-only', 'Choose a folder you can write to')
+    refused(case, train_args(case, '--out', case/'new'), 'the file system is read-only',
+            'Choose a folder you can write to')
     assert not (case/'new'/'checkpoints').exists()
 
 def test_too_little_free_space(case, monkeypatch):
