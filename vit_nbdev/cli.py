@@ -22,6 +22,7 @@ from .mpp import TARGETS, MaskedPatchPrediction
 from .images import load_image, sample_images
 from .inspecting import predict
 from .published import from_pretrained
+from .exercises import write_exercises
 
 # %% ../nbs/16_cli.ipynb #ac199107
 def make_task(model:nn.Module, cfg:TrainConfig) -> nn.Module:
@@ -134,6 +135,11 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument('--model', help="a checkpoint or run folder, a weights file, or a Hub name such as "
                     "timm/vit_base_patch16_224.augreg2_in21k_ft_in1k (default: the small CIFAR-10 ViT shipped inside)")
     pr.add_argument('--top', type=int, default=3, help='how many classes per image')
+    es = sub.add_parser('exercises', help="write the students' notebooks and the teacher's key",
+                        description="Write one student notebook per course notebook (solutions replaced by `# YOUR "
+                        "CODE HERE`, hidden checks removed, outputs cleared) and teacher_key.md into OUT.")
+    es.add_argument('out', help='a new or empty folder: nothing in it is written over')
+    es.add_argument('--notebooks', nargs='+', help='course notebooks, e.g. 02_patches.ipynb (default: all)')
     return p
 
 def predict_images(images:list, # image files or bundled photographs' names
@@ -159,6 +165,9 @@ def main(argv:list|None=None):
     try:
         if a.command == 'export': return print(export(a.run, a.dest, a.force))
         if a.command == 'predict': return print('\n'.join(predict_images(a.images, a.model, a.top)))
+        if a.command == 'exercises':
+            paths = write_exercises(a.out, a.notebooks)
+            return print(f"Wrote {len(paths) - 1} student notebooks and {paths[-1].name} to {a.out}")
         if a.command == 'evaluate':
             res = evaluate_checkpoint(a.checkpoint, a.data, a.data_root, a.test, a.batch_size, a.device)
             return print(json.dumps(res))

@@ -1,0 +1,75 @@
+"Answers to notebook 04's exercises as students write them: one right each, and the typical mistakes the checks name."
+import math
+import torch
+import torch.nn.functional as F
+
+# attention: A = softmax(q k^T / sqrt(D_h)), SA = A v
+def attention_by_hand(q, k, v):  # right: the softmax written out
+    s = q @ k.mT / math.sqrt(q.size(-1))
+    e = torch.exp(s - s.max(dim=-1, keepdim=True).values)
+    A = e / e.sum(dim=-1, keepdim=True)
+    return A @ v, A
+
+def attention_unscaled(q, k, v):
+    A = F.softmax(q @ k.transpose(-2, -1), dim=-1)
+    return A @ v, A
+
+def attention_softmax_queries(q, k, v):
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    A = scores.softmax(dim=-2)
+    return A @ v, A
+
+def attention_over_dh(q, k, v):
+    d = q.shape[-1]
+    A = torch.softmax(q @ k.transpose(-1, -2) / d, dim=-1)
+    return A @ v, A
+
+def attention_times_sqrt(q, k, v):
+    d = q.shape[-1]
+    A = torch.softmax(q @ k.transpose(-1, -2) * math.sqrt(d), dim=-1)
+    return A @ v, A
+
+# split_heads: (B, N, 3D) -> q, k, v, each (B, heads, N, D_h)
+def split_by_slices(qkv, num_heads):  # right: slice out each head of q, k and v
+    B, N, D3 = qkv.shape
+    D = D3 // 3
+    Dh = D // num_heads
+    return tuple(torch.stack([qkv[:, :, i * D + h * Dh: i * D + (h + 1) * Dh] for h in range(num_heads)], dim=1)
+                 for i in range(3))
+
+def split_heads_first(qkv, num_heads):
+    B, N, D3 = qkv.shape
+    Dh = D3 // 3 // num_heads
+    q, k, v = qkv.reshape(B, N, num_heads, 3, Dh).permute(3, 0, 2, 1, 4)
+    return q, k, v
+
+def split_straight_reshape(qkv, num_heads):
+    B, N, D3 = qkv.shape
+    q, k, v = qkv.chunk(3, dim=-1)
+    Dh = q.shape[-1] // num_heads
+    return q.reshape(B, num_heads, N, Dh), k.reshape(B, num_heads, N, Dh), v.reshape(B, num_heads, N, Dh)
+
+def split_no_transpose(qkv, num_heads):
+    B, N, D3 = qkv.shape
+    Dh = D3 // 3 // num_heads
+    x = qkv.reshape(B, N, 3, num_heads, Dh)
+    return x[:, :, 0], x[:, :, 1], x[:, :, 2]
+
+def split_interleaved(qkv, num_heads):
+    B, N, D3 = qkv.shape
+    out = []
+    for t in qkv.chunk(3, dim=-1):
+        out.append(t.reshape(B, N, -1, num_heads).permute(0, 3, 1, 2))
+    return tuple(out)
+
+# (exercise, the mistake its check must name or None for a right answer, the answer)
+ANSWERS = [('attention', None, attention_by_hand),
+           ('attention', 'no 1/sqrt(D_h) scaling', attention_unscaled),
+           ('attention', 'softmax over the queries', attention_softmax_queries),
+           ('attention', 'scaled by 1/D_h', attention_over_dh),
+           ('attention', 'scaled by sqrt(D_h)', attention_times_sqrt),
+           ('split_heads', None, split_by_slices),
+           ('split_heads', 'heads before q, k, v', split_heads_first),
+           ('split_heads', 'reshape without moving axes', split_straight_reshape),
+           ('split_heads', 'tokens and heads not swapped', split_no_transpose),
+           ('split_heads', 'heads interleaved', split_interleaved)]
