@@ -8,7 +8,7 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/exercises.html.md"""
 __all__ = ['EXERCISES', 'ATTEMPTS', 'SOLUTION', 'HIDDEN', 'STUB', 'differ', 'ExerciseFailed', 'Mistake', 'Exercise',
            'student_source', 'student_notebook', 'course_dir', 'solutions', 'write_exercises']
 
-# %% ../nbs/00_exercises.ipynb #65430095
+# %% ../nbs/00_exercises.ipynb #a7abe049
 import copy, importlib, json, re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +16,7 @@ from typing import Callable
 import torch
 import vit_nbdev
 
-# %% ../nbs/00_exercises.ipynb #29980bf6
+# %% ../nbs/00_exercises.ipynb #1f135e79
 def _describe(x) -> str:
     if isinstance(x, torch.Tensor): return f"a tensor of shape {tuple(x.shape)}"
     if isinstance(x, (tuple, list)): return f"a {type(x).__name__} of {len(x)} items"
@@ -72,7 +72,7 @@ def differ(got, # your result
     if abs(got - want) <= atol + rtol * abs(want): return None
     return f"{got:,} where {want:,} is expected ({'more' if got > want else 'fewer'} by {abs(got - want):,})"
 
-# %% ../nbs/00_exercises.ipynb #08b7788a
+# %% ../nbs/00_exercises.ipynb #7193561e
 class ExerciseFailed(AssertionError):
     "A check that did not pass. The diagnosis and hint are printed above it; Jupyter shows this one line only."
     def __init__(self, msg:str, mistake:str|None=None):
@@ -92,7 +92,7 @@ class Mistake:
 EXERCISES = {}  # name -> Exercise: every exercise of the course, filled as the modules are imported
 ATTEMPTS = {}  # name -> failed tries in this session: the rung of the hint ladder
 
-# %% ../nbs/00_exercises.ipynb #75b98c19
+# %% ../nbs/00_exercises.ipynb #f7934e2b
 def _copy(args:tuple) -> tuple: # fresh arguments for each call: a function that changes its input changes no other's
     return tuple(a.clone() if isinstance(a, torch.Tensor) else copy.deepcopy(a) for a in args)
 
@@ -138,7 +138,7 @@ class Exercise:
 
     def __call__(self, fn:Callable, # your function
                  hidden:bool=False, # also the hidden cases (grading)
-                ) -> bool:
+                ):
         "Check `fn`; print a pass line, or a diagnosis and a hint and raise `ExerciseFailed`."
         if not callable(fn):
             raise TypeError(f"check_{self.name} takes your function itself, e.g. check_{self.name}(my_{self.name})")
@@ -147,7 +147,7 @@ class Exercise:
             args = make()
             try: got = fn(*_copy(args))
             except NotImplementedError:
-                return self.fail(label, "Not implemented yet: replace `raise NotImplementedError()` by your code and "
+                self.fail(label, "Not implemented yet: replace `raise NotImplementedError()` by your code and "
                                  "run the cell again.", hint=False)
             except Exception as e:
                 m = next((m for m in self.mistakes if m.raised and m.raised in str(e)), None)
@@ -156,9 +156,8 @@ class Exercise:
                 m = self._spot(got, args)
                 self.fail(label, m.says if m else why[0].upper() + why[1:] + '.', m)
         print(f"✓ {self.name}: right on all {len(cases)} checks ({'; '.join(l for l, _ in cases)}).")
-        return True
 
-# %% ../nbs/00_exercises.ipynb #83ff229b
+# %% ../nbs/00_exercises.ipynb #328e84b4
 SOLUTION = re.compile(r'^([ \t]*)### BEGIN SOLUTION[ \t]*\n.*?^[ \t]*### END SOLUTION[ \t]*(\n|$)', re.M | re.S)
 HIDDEN = re.compile(r'^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n.*?^[ \t]*### END HIDDEN TESTS[ \t]*(\n|$)', re.M | re.S)
 STUB = '{0}# YOUR CODE HERE\n{0}raise NotImplementedError()\n'
@@ -179,7 +178,7 @@ def student_notebook(nb:dict) -> dict:
             c['metadata'].setdefault('jupyter', {})['source_hidden'] = True
     return nb
 
-# %% ../nbs/00_exercises.ipynb #bfecc7c8
+# %% ../nbs/00_exercises.ipynb #4f0b7f30
 def course_dir() -> Path:
     "Where the course notebooks are: inside the installed package (a wheel), or the repository's `nbs/` (a clone)."
     here = Path(vit_nbdev.__file__).parent
@@ -197,7 +196,7 @@ def solutions(nb:dict) -> list: # (grade_id, source) of each solution cell
     return [(c['metadata']['nbgrader']['grade_id'], ''.join(c['source'])) for c in nb['cells']
             if c['metadata'].get('nbgrader', {}).get('solution')]
 
-# %% ../nbs/00_exercises.ipynb #bb14f789
+# %% ../nbs/00_exercises.ipynb #25e7e7cc
 def _key_section(name:str, nb:dict) -> str:
     if (mod := _module(nb)): importlib.import_module(f'vit_nbdev.{mod}')  # registers its exercises
     out = []
