@@ -1,7 +1,8 @@
 """The rendered docs site: `nbdev-docs` (Quarto) builds it without a warning, every internal link and asset
 resolves, and a real browser shows the home page (its picture, the sidebar's sections) and a notebook page (MathJax
-typeset) without a page error, a 404 or a request left unanswered. (Not yet here: the explorer page, whose widget
-controls need a kernel and whose icon font the widget manager asks for at the site's root: issue 16.)
+typeset) and the explorer page (its block slider and head menu change the map without a kernel, the controls that
+need one are not shown, and the widgets fit a 700 px column and a 400 px phone) without a page error, a 404 or a
+request left unanswered.
 The site loads MathJax, RequireJS, jQuery and the widget manager from CDNs, which CI cannot reach: the test routes
 those URLs to the same files from their npm packages (`npm pack`, cached in ~/.cache/vit_nbdev/npm)."""
 import functools, html.parser, http.server, os, re, shutil, subprocess, sys, tarfile, threading
@@ -119,6 +120,37 @@ def _route(files:list, unrouted:list):
         route.abort()
     return handle
 
+def _explorer_without_a_kernel(page):
+    "The block slider and head menu change the map in the page; the controls that need Python are not shown."
+    import numpy as np
+    from test_browser import _pixels
+    explorer = page.locator('.widget-vbox', has=page.locator('.vit-maps')).first
+    stack = explorer.locator('.vit-maps')
+    stack.locator('img').first.wait_for(timeout=30_000)  # the widget manager drew the saved widgets
+    hidden = explorer.locator('.vit-needs-kernel')
+    assert hidden.count() == 2 and not any(hidden.nth(i).is_visible() for i in range(2))
+    page.screenshot(path=ARTIFACTS/'site-explorer.png')
+    before = stack.screenshot()
+    explorer.locator('.widget-dropdown', has_text='head').locator('select').select_option(label='head 0')
+    page.wait_for_timeout(300)
+    after_head = stack.screenshot()
+    handle = explorer.locator('.widget-slider', has_text='block').locator('.noUi-handle')
+    handle.focus()
+    handle.press('ArrowLeft')
+    page.wait_for_timeout(300)
+    after_block = stack.screenshot()
+    a, b, c = _pixels(before), _pixels(after_head), _pixels(after_block)
+    assert np.abs(a - b).mean() > 1 and np.abs(b - c).mean() > 1, 'the head menu and block slider change nothing'
+    column = page.locator('main').bounding_box()['width']
+    for widget in page.locator('.cell-output-display .jupyter-widgets.widget-vbox').all():
+        assert widget.bounding_box()['width'] <= column + 1, (widget.bounding_box(), column)
+    page.set_viewport_size({'width': 400, 'height': 900})  # a phone
+    page.wait_for_timeout(500)
+    page.screenshot(path=ARTIFACTS/'site-explorer-400px.png', full_page=False)
+    slider = explorer.locator('.widget-slider', has_text='block').locator('.noUi-target')
+    assert slider.bounding_box()['width'] > 100, slider.bounding_box()
+    assert page.evaluate('document.documentElement.scrollWidth') <= 400
+
 def test_pages_in_a_browser(served):
     from test_browser import CHROMIUM  # skips with a note where there is no chromium
     from playwright.sync_api import sync_playwright
@@ -146,6 +178,9 @@ def test_pages_in_a_browser(served):
             page.screenshot(path=ARTIFACTS/'site-notebook.png', full_page=False)
             text = page.locator('main').inner_text()
             assert '\\(' not in text and '\\[' not in text, 'raw TeX left on the page'
+
+            page.goto(f'{base}/explorer.html', wait_until='networkidle')
+            _explorer_without_a_kernel(page)
         finally:
             browser.close()
     assert not unrouted, unrouted

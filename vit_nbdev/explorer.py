@@ -105,7 +105,10 @@ def attention_explorer(model, # a vit_nbdev VisionTransformer, e.g. `pretrained(
     for w in (image, query, row, col): w.observe(render, 'value')
     upload.observe(add_upload, 'value')
     render()
-    return W.VBox([W.HBox([image, upload]), W.HBox([query, row, col]), W.HBox([layer, head]), stack, note])
+    wrap = lambda *ws: W.HBox(ws, layout=W.Layout(flex_flow='row wrap'))  # a narrow screen: one control a line
+    computed = [wrap(image, upload), wrap(query, row, col)]
+    for box in computed: box.add_class('vit-needs-kernel')  # they recompute in Python: the docs site hides them
+    return W.VBox([*computed, wrap(layer, head), stack, note])
 
 # %% ../nbs/13_explorer.ipynb #a73ebb9c
 def distance_explorer(model, # a vit_nbdev VisionTransformer
@@ -129,7 +132,9 @@ def distance_explorer(model, # a vit_nbdev VisionTransformer
             plot = _fig_png(show_attention_distance(dist, highlight=(l, h), img_size=model.config['img_size']))
             maps = attention_map(attns, grid, l, h)
             shown = [_png(overlay(imgs[i], maps[i], size)) for i in range(min(show, len(imgs)))]
-            pages.append(W.HBox([W.Image(value=v, format='png') for v in [plot] + shown]))
+            fit = W.Layout(max_width='100%', height='auto')  # shrinks with a narrow column
+            pages.append(W.HBox([W.Image(value=v, format='png', layout=fit) for v in [plot] + shown],
+                                layout=W.Layout(flex_flow='row wrap')))
     stack = W.Stack(pages, selected_index=0)
     W.jslink((pick, 'index'), (stack, 'selected_index'))
     return W.VBox([pick, stack, W.HTML(msg)])
