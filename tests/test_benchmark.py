@@ -50,3 +50,21 @@ def test_self_supervision_benchmark_prints_table(tmp_path):
     rows = [l.split('|') for l in r.stdout.splitlines() if l.startswith(('| none', '| masked', '| supervised'))]
     assert len(rows) == 3 and all(0 <= float(c[3]) <= 100 for c in rows)
     assert 'held-out colour accuracy' in r.stdout
+
+def test_pipeline_benchmark_prints_table(tmp_path):
+    import numpy as np
+    from PIL import Image
+    for c in ('cat', 'dog'):
+        (tmp_path/c).mkdir()
+        for i in range(130):
+            Image.fromarray(np.random.randint(0, 256, (32, 32, 3), np.uint8)).save(tmp_path/c/f'{i}.jpg')
+    r = subprocess.run([sys.executable, ROOT/'benchmarks'/'pipeline.py', '--data', tmp_path, '--images', '260',
+                        '--steps', '2', '--rounds', '1'], capture_output=True, text=True, timeout=600,
+                       env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    assert r.returncode == 0, r.stderr
+    assert '260 JPEG files: decoded in' in r.stdout, r.stdout
+    rows = [l.split('|') for l in r.stdout.splitlines() if l.startswith(('| image by image', '| whole batches'))]
+    assert len(rows) == 2, r.stdout
+    for row in rows:
+        data_ms, step_ms, share = float(row[2]), float(row[3]), float(row[4].strip().rstrip('%'))
+        assert data_ms > 0 and step_ms > 0 and abs(share - 100 * data_ms / (data_ms + step_ms)) < 0.2
