@@ -1,5 +1,5 @@
 """The course notebooks work with nbgrader itself: `generate_assignment` makes the same student copy as
-`write_exercises`, and `autograde` grades a right, a wrong and an untouched submission (notebook 02)."""
+`write_exercises`, and `autograde` grades a right, a wrong, an untouched and a tampered submission (notebook 02)."""
 import json, os, shutil, sys
 from pathlib import Path
 import pytest
@@ -20,11 +20,15 @@ WRONG = '''def my_patchify(x, patch_size):
 
 def _code(nb): return [''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code']
 
-def _answer(release:dict, src:str|None) -> dict:
+CHEAT = "check_patchify = lambda fn, hidden=False: print('✓ patchify: right')"  # the check's own cell, edited
+
+def _answer(release:dict, src:str|None, cheat:bool=False) -> dict:
     "The released notebook with the exercise cell's code replaced by `src` (None: left as released)."
     nb = json.loads(json.dumps(release))
     for c in nb['cells']:
-        if src and c['metadata'].get('nbgrader', {}).get('solution'): c['source'] = src.splitlines(keepends=True)
+        meta = c['metadata'].get('nbgrader', {})
+        if src and meta.get('solution'): c['source'] = src.splitlines(keepends=True)
+        if cheat and meta.get('grade_id') == 'check_patchify_code': c['source'] = [CHEAT]
     return nb
 
 @pytest.fixture(scope='module')
@@ -42,14 +46,14 @@ def graded(tmp_path_factory):
     release = json.loads((root/'release'/'ps1'/NB).read_text())
     right = ''.join(next(c['source'] for c in json.loads(COURSE.read_text())['cells']
                          if c['metadata'].get('nbgrader', {}).get('solution')))
-    for student, src in [('alice', right), ('bob', WRONG), ('carol', None)]:
+    for student, src in [('alice', right), ('bob', WRONG), ('carol', None), ('dave', None)]:
         (root/'submitted'/student/'ps1').mkdir(parents=True)
-        (root/'submitted'/student/'ps1'/NB).write_text(json.dumps(_answer(release, src)))
+        (root/'submitted'/student/'ps1'/NB).write_text(json.dumps(_answer(release, src, cheat=student == 'dave')))
         r = api.autograde('ps1', student, force=True, create=True)
         assert r['success'], r['log']
     with Gradebook(f"sqlite:///{root/'gradebook.db'}") as gb:
         scores = {s: (gb.find_submission('ps1', s).score, gb.find_submission('ps1', s).max_score)
-                  for s in ('alice', 'bob', 'carol')}
+                  for s in ('alice', 'bob', 'carol', 'dave')}
     return root, release, scores
 
 def _check_output(root, student):
@@ -67,7 +71,7 @@ def test_generate_assignment_matches_write_exercises(graded):
 
 def test_autograde_grades_right_wrong_and_untouched(graded):
     root, _, scores = graded
-    assert scores == {'alice': (1.0, 1.0), 'bob': (0.0, 1.0), 'carol': (0.0, 1.0)}, scores
+    assert scores == {'alice': (1.0, 1.0), 'bob': (0.0, 1.0), 'carol': (0.0, 1.0), 'dave': (0.0, 1.0)}, scores
     text, errors, _ = _check_output(root, 'alice')
     assert not errors and '✓ patchify: right on all 4 checks' in text, text  # the hidden checks ran too
     text, errors, cell = _check_output(root, 'bob')
@@ -83,3 +87,12 @@ def test_an_untouched_notebook_runs_to_the_end(graded):
     nb = json.loads((root/'autograded'/'carol'/'ps1'/NB).read_text())
     last = [c for c in nb['cells'] if c['cell_type'] == 'code'][-1]
     assert last.get('execution_count'), 'the cells after the exercise ran'
+
+def test_the_checks_own_code_is_locked(graded):
+    "A student who edits the check's cell gets it back as the course wrote it: nbgrader restores locked cells."
+    root, _, _ = graded
+    nb = json.loads((root/'autograded'/'dave'/'ps1'/NB).read_text())
+    cell, = [c for c in nb['cells'] if c['metadata'].get('nbgrader', {}).get('grade_id') == 'check_patchify_code']
+    assert 'Exercise(' in ''.join(cell['source']) and CHEAT not in ''.join(cell['source'])
+    text, errors, _ = _check_output(root, 'dave')
+    assert 'Not implemented yet' in text or any('Not implemented yet' in e['evalue'] for e in errors)
