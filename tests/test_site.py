@@ -28,7 +28,8 @@ CDN = [('mathjax', '3.2.2', 'https://cdn.jsdelivr.net/npm/mathjax@3/', ''),
 SERVICES = {'https://cdnjs.cloudflare.com/polyfill/': 'text/javascript', 'https://fonts.googleapis.com/': 'text/css'}
 # The page pins cdnjs's own minified require.js by its hash; npm ships require.js unminified, so that one pin is
 # dropped from the pages as served to the test (every other file is byte for byte the CDN's: jQuery's pin holds).
-REQUIRE_PIN = re.compile(r'(<script src="https://cdnjs\.cloudflare\.com/ajax/libs/require\.js/[^"]*")\s+integrity="[^"]*"')
+REQUIRE_PIN = re.compile(r'(<script src="https://cdnjs\.cloudflare\.com/ajax/libs/require\.js/[^"]*")'
+                         r'\s+integrity="[^"]*"')
 
 @pytest.fixture(scope='module')
 def site():

@@ -9,7 +9,7 @@ __all__ = ['Optimizer', 'Schedule', 'AttentionPath', 'Augment', 'RANGES', 'RECIP
            'make_optimizer', 'lr_factor', 'resolution', 'distributed_setup', 'fast_bf16', 'set_attention', 'Task',
            'Classification', 'evaluate', 'load_data', 'new_model', 'check_resume', 'Progress', 'steps_per_epoch',
            'check_replicas', 'wrap_ddp', 'save_run', 'check_low_res', 'make_scheduler', 'restore', 'epoch_bar', 'train',
-           'start_line', 'plot_history']
+           'start_line', 'plot_history', 'step_flops', 'run_flops']
 
 # %% ../nbs/10_train.ipynb #f6ef6d77
 import math, os, sys, time
@@ -23,6 +23,7 @@ import torch.nn.functional as F
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.utils.flop_counter import FlopCounterMode
 from torchvision.transforms import v2
 from tqdm.auto import tqdm
 from .patches import check_img_size, check_choice, check_number
@@ -469,3 +470,28 @@ def plot_history(run:str|Path, # a run folder with metrics.csv
     b.set_ylabel('validation accuracy (%)')
     if title: fig.suptitle(title)
     return fig
+
+# %% ../nbs/10_train.ipynb #64b7fdf9
+def step_flops(task:nn.Module, # a task (see `Task`) holding the ViT in `task.model`
+               res:int, # the images' resolution
+              ) -> float: # floating-point operations per image of one training step (forward and backward)
+    "Training FLOPs per image by `torch.utils.flop_counter`, on the explicit attention path."
+    model, fused = task.model, [b.attn.fused_attn for b in task.model.blocks]
+    for b in model.blocks: b.attn.fused_attn = False  # the counter sees the explicit path's matrix products
+    x, y = torch.zeros(2, model.config['in_chans'], res, res), torch.zeros(2, dtype=torch.long)
+    try:
+        with FlopCounterMode(display=False) as counter: task(x, y)[0].backward()
+    finally:
+        for b, f in zip(model.blocks, fused): b.attn.fused_attn = f
+        task.zero_grad(set_to_none=True)
+    return counter.get_total_flops() / len(x)
+
+def run_flops(task:nn.Module, cfg:TrainConfig, n_train:int, world:int=1) -> dict:
+    "A run's training FLOPs: per image at each resolution it trains at, times the images it sees there."
+    img_size, P = task.model.config['img_size'], task.model.patch_embed.patch_size
+    seen = {}
+    for epoch in range(cfg.epochs):
+        res = resolution(epoch, img_size, cfg.low_res, cfg.low_res_epochs, P)
+        seen[res] = seen.get(res, 0) + steps_per_epoch(n_train, cfg.batch_size, world) * cfg.batch_size * world
+    per_image = {res: step_flops(task, res) for res in seen}
+    return {'flops': sum(per_image[r] * n for r, n in seen.items()), 'images': seen, 'per_image': per_image}
