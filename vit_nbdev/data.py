@@ -225,8 +225,8 @@ def cache_dir() -> Path:
     "Where decoded data sets are kept: $VIT_NBDEV_CACHE/decoded, by default ~/.cache/vit_nbdev/decoded."
     return Path(os.environ.get('VIT_NBDEV_CACHE') or Path.home()/'.cache'/'vit_nbdev')/'decoded'
 
-def _cache_key(ds:ImageDataset) -> str:
-    h = hashlib.sha256(f"{DECODED_FORMAT}\n{json.dumps(fingerprint(ds), sort_keys=True)}\n".encode())
+def _cache_key(ds:ImageDataset, fp:dict) -> str: # fp: the data's `fingerprint`
+    h = hashlib.sha256(f"{DECODED_FORMAT}\n{json.dumps(fp, sort_keys=True)}\n".encode())
     for x in ds.items:  # where each file is and when it changed: the fingerprint alone is blind to an edit in place
         if isinstance(x, torch.Tensor): continue
         st = Path(x).stat()
@@ -245,7 +245,8 @@ def decode_cache(ds:ImageDataset, # images as files (tensors are kept as they ar
                  log=print,
                 ) -> ImageDataset: # the same images, labels and classes, as uint8 tensors in memory
     "Every image decoded once, read from the disk cache when an earlier run decoded this same data."
-    path = Path(folder or cache_dir())/f'{_cache_key(ds)}.safetensors'
+    fp = fingerprint(ds)  # once: it reads every file's size
+    path = Path(folder or cache_dir())/f'{_cache_key(ds, fp)}.safetensors'
     if (imgs := _read_decoded(path, len(ds))) is None:
         imgs = [ds[i][0] for i in range(len(ds))]
         one_size = len({tuple(x.shape) for x in imgs}) == 1
@@ -253,7 +254,7 @@ def decode_cache(ds:ImageDataset, # images as files (tensors are kept as they ar
         tmp = path.with_name(f'{path.stem}.{os.getpid()}.tmp')
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            save_file(tensors, tmp, metadata={'format': DECODED_FORMAT, 'fingerprint': json.dumps(fingerprint(ds))})
+            save_file(tensors, tmp, metadata={'format': DECODED_FORMAT, 'fingerprint': json.dumps(fp)})
             os.replace(tmp, path)  # whole or not at all: a killed run leaves no half-written cache
         except OSError as e:
             tmp.unlink(missing_ok=True)

@@ -162,10 +162,12 @@ SOLUTION = re.compile(r'^([ \t]*)### BEGIN SOLUTION[ \t]*\n.*?^[ \t]*### END SOL
 HIDDEN = re.compile(r'^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n.*?^[ \t]*### END HIDDEN TESTS[ \t]*(\n|$)', re.M | re.S)
 STUB = '{0}# YOUR CODE HERE\n{0}raise NotImplementedError()\n'
 
+def _without_docs_options(src:str) -> str: # the `#| code-fold` / `code-summary` lines the docs site folds by
+    return '\n'.join(l for l in src.split('\n') if not l.startswith('#| code-'))
+
 def student_source(src:str) -> str:
     "A cell's code as students get it: each solution replaced by a stub, hidden tests removed."
-    src = HIDDEN.sub('', SOLUTION.sub(lambda m: STUB.format(m.group(1)), src))
-    return '\n'.join(l for l in src.split('\n') if not l.startswith('#| code-')).rstrip('\n')
+    return _without_docs_options(HIDDEN.sub('', SOLUTION.sub(lambda m: STUB.format(m.group(1)), src))).rstrip('\n')
 
 def student_notebook(nb:dict) -> dict:
     "A course notebook (as JSON) as students get it: stubs for solutions, no hidden tests, no outputs."
@@ -203,7 +205,7 @@ def _key_section(name:str, nb:dict) -> str:
     for gid, src in solutions(nb):
         ex = EXERCISES.get(gid)
         named = '; '.join(m.name for m in ex.mistakes) if ex else ''
-        body = '\n'.join(l for l in src.split('\n') if not l.startswith('#| code-'))
+        body = _without_docs_options(src)
         out.append(f"## {name}: `{gid}`\n\nIts check names these mistakes: {named}.\n\n```python\n{body}\n```\n")
     return '\n'.join(out)
 

@@ -267,9 +267,9 @@ check_attention_distance = Exercise('attention_distance', mean_attention_distanc
                 model=lambda attns, grid, P: _distance_with(attns, grid, P, renorm=False))],
     hints=["Work per head: for one query patch, its attention is a distribution over the key patches; weight each "
            "key's distance from the query by it.",
-           "d(l, h) = mean over images and query patches i of Σ_j a_ij ‖p_i − p_j‖, where p_i = P (row_i, col_i) "
-           "is patch i's position in pixels and a_ij its attention to patch j, renormalised over the patches so "
-           "that Σ_j a_ij = 1.",
+           "d(l, h) = mean over images and query patches i of Σ_j a_ij ‖p_i − p_j‖, "
+           "where p_i = P (row_i, col_i) is patch i's position in pixels and a_ij its attention to patch j, "
+           "renormalised over the patches so that Σ_j a_ij = 1.",
            "Which of the T = 1 + N tokens has no position in the image, and what do a row's remaining weights sum to "
            "once it is dropped?"])
 

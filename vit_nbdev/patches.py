@@ -119,7 +119,8 @@ check_patchify = Exercise('patchify', patchify,
                 "reads the grid row by row, like text: patch 1 is to the right of patch 0.",
                 model=lambda x, P: _patches_in_order(x, P, (4, 2, 3, 5, 1))),
         Mistake('channels first in a patch', "Each of your patches lists one colour channel after the other, "
-                "(C, P, P). The image is H x W x C, so a flattened patch keeps each pixel's C values together: (P, P, C).",
+                "(C, P, P). The image is H x W x C, so a flattened patch keeps each pixel's C values together: "
+                "(P, P, C).",
                 model=lambda x, P: _patches_in_order(x, P, (2, 4, 1, 3, 5))),
         Mistake('reshape without moving axes', "You reshaped the images straight into (B, N, P*P*C). A reshape cuts "
                 "memory in order, so each of your 'patches' is a strip of whole rows of one channel, not a P x P tile.",
