@@ -1,5 +1,5 @@
 "The benchmarks run end to end and print their tables (smoke tests on tiny settings, not timings)."
-import os, subprocess, sys
+import json, os, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
@@ -68,3 +68,39 @@ def test_pipeline_benchmark_prints_table(tmp_path):
     for row in rows:
         data_ms, step_ms, share = float(row[2]), float(row[3]), float(row[4].strip().rstrip('%'))
         assert data_ms > 0 and step_ms > 0 and abs(share - 100 * data_ms / (data_ms + step_ms)) < 0.2
+
+def test_recipe_ablation_quick_and_resumed(tmp_path):
+    "Every row within the same FLOPs budget; token dropping buys epochs; a second call reads the finished rows back."
+    cmd = [sys.executable, ROOT/'benchmarks'/'recipe.py', '--quick', '--out', tmp_path/'a']
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stderr
+    res = json.loads((tmp_path/'a'/'results.json').read_text())
+    rows = {x['row']: x for x in res['rows']}
+    assert list(rows) == ['paper', 'mimetic', 'avg+sincos', 'ema', 'token_drop', 'all']
+    for x in rows.values():
+        assert 0.5 * res['budget_flops'] < x['flops'] <= res['budget_flops'] and 0 <= x['val_acc'] <= 1
+    assert rows['token_drop']['epochs'] > rows['paper']['epochs'] == rows['mimetic']['epochs'] == rows['ema']['epochs']
+    table = [l for l in r.stdout.splitlines() if l.startswith('| ')]
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    assert again.returncode == 0 and '== ' not in again.stdout  # nothing trained again
+    assert [l for l in again.stdout.splitlines() if l.startswith('| ')] == table
+
+def test_gpu_script_on_cpu_tiny(tmp_path):
+    "The GPU script's two parts, at tiny sizes on the CPU (no GPU here): a table, and the attention distances."
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    r = subprocess.run([sys.executable, ROOT/'benchmarks'/'gpu.py', 'throughput', '--model', 'vit_micro_patch4_32',
+                        '--batch', '4', '--rounds', '1', '--warmup', '1', '--device', 'cpu', '--compile', 'off'],
+                       capture_output=True, text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stderr
+    rows = [l.split('|') for l in r.stdout.splitlines() if l.startswith(('| vit_nbdev', '| timm'))]
+    assert [c[1].strip() for c in rows] == ['vit_nbdev eager', 'timm eager']
+    assert all(float(c[2]) > 0 and c[4].strip() == 'n/a' for c in rows)  # no peak FLOP/s known for a CPU
+    r = subprocess.run([sys.executable, ROOT/'benchmarks'/'gpu.py', 'cifar', '--data', 'synthetic',
+                        '--val-size', '0.25', '--model', 'vit_micro_patch4_32', '--patch', '8', '--epochs', '1',
+                        '--batch', '32', '--out', tmp_path/'c', '--device', 'cpu'],
+                       capture_output=True, text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stderr
+    res = json.loads((tmp_path/'c'/'attention_distance.json').read_text())
+    assert res['model'] == 'vit_micro_patch8_32' and len(res['distance_per_block']) == 8
+    assert all(0 < d < 32 * 1.5 for d in res['distance_per_block']) and 0 < res['uniform_attention'] < 32 * 1.5

@@ -171,7 +171,8 @@ def test_pages_in_a_browser(served):
             page.screenshot(path=ARTIFACTS/'site-home.png')
             first = page.locator('main img').first  # the picture above the fold
             assert first.evaluate('i => i.naturalWidth') > 0 and first.bounding_box()['y'] < 900
-            for section in ('The model', 'Training', 'Looking inside', 'Self-supervision', 'Teaching'):
+            for section in ('The model', 'Training', 'Looking inside', 'Self-supervision', 'The paper, reproduced',
+                            'Teaching'):
                 assert page.locator('.sidebar-item-section', has_text=section).count() == 1, section
 
             page.goto(f'{base}/attention.html', wait_until='networkidle')

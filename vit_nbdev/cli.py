@@ -28,7 +28,7 @@ from .exercises import write_exercises
 def make_task(model:nn.Module, cfg:TrainConfig) -> nn.Module:
     "The task a config trains: masked patch prediction with `cfg.mpp`, else classification."
     if cfg.mpp: return MaskedPatchPrediction(model, cfg.mpp)
-    return Classification(model, cfg.label_smoothing, cfg.mixup, cfg.cutmix)
+    return Classification(model, cfg.label_smoothing, cfg.mixup, cfg.cutmix, cfg.token_drop)
 
 def run_training(cfg:TrainConfig, # the run's settings
                  command:str='', # the command line, kept in the checkpoints

@@ -6,7 +6,7 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/embedding.html.md"""
 
 # %% auto #0
 __all__ = ['check_embed', 'PosEmbedKind', 'check_tokens', 'PatchEmbed', 'prepend_class_token', 'pos_embed_2d',
-           'resample_pos_embed', 'pos_embed_similarity', 'show_pos_embed_similarity']
+           'resample_pos_embed', 'pos_embed_sincos', 'pos_embed_similarity', 'show_pos_embed_similarity']
 
 # %% ../nbs/03_embedding.ipynb #735c0532
 from typing import Literal
@@ -101,7 +101,8 @@ def prepend_class_token(z:torch.Tensor, # patch embeddings x_p E, (B, N, D)
     return torch.cat([cls_token.expand(len(z), -1, -1), z], dim=1)
 
 # %% ../nbs/03_embedding.ipynb #33451ce6
-PosEmbedKind = Literal['learn', 'learn2d', 'none']  # 1-D learned (the paper's), 2-D learned (X and Y halves), none
+# 1-D learned (the paper's), 2-D learned (X and Y halves), fixed 2-D sin-cos (not learned), none
+PosEmbedKind = Literal['learn', 'learn2d', 'sincos', 'none']
 
 def pos_embed_2d(pos_x:torch.Tensor, # column (X) embeddings (1, W/P, D_x)
                  pos_y:torch.Tensor, # row (Y) embeddings (1, H/P, D_y); D_x + D_y = D, each D/2
@@ -161,6 +162,18 @@ def resample_pos_embed(pos_embed:torch.Tensor, # (1, prefix + gh*gw, D)
     grid = grid.reshape(1, gh, gw, D).permute(0, 3, 1, 2).to(torch.promote_types(grid.dtype, torch.float32))
     grid = F.interpolate(grid, size=tuple(new_grid), mode='bicubic', align_corners=False, antialias=True)
     return torch.cat([prefix, grid.permute(0, 2, 3, 1).reshape(1, -1, D).to(pos_embed.dtype)], dim=1)
+
+# %% ../nbs/03_embedding.ipynb #40364849
+def pos_embed_sincos(grid:tuple, # (rows, columns) of patches
+                     dim:int, # D, divisible by 4
+                     temperature:float=10000., # the longest wavelength, over 2 pi
+                    ) -> torch.Tensor: # (1, rows * columns, D): patch (i, j) gets [sin, cos of j; sin, cos of i]
+    "Fixed 2-D sin-cos position embeddings: `pos_embed_2d` of sinusoids of the column and the row."
+    if dim % 4: raise ValueError(f"2-D sin-cos position embeddings need D divisible by 4, not {dim}.")
+    omega = temperature ** -(torch.arange(dim // 4) / (dim // 4))  # D/4 frequencies, 1 down to 1/temperature
+    wave = lambda n: torch.arange(n, dtype=torch.float32)[:, None] * omega  # (n, D/4): position times frequency
+    sincos = lambda n: torch.cat([wave(n).sin(), wave(n).cos()], dim=-1)[None]  # (1, n, D/2)
+    return pos_embed_2d(sincos(grid[1]), sincos(grid[0]))
 
 # %% ../nbs/03_embedding.ipynb #eb804e88
 def pos_embed_similarity(pos_embed:torch.Tensor, # (1, prefix + gh*gw, D) or (gh*gw, D)

@@ -17,7 +17,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .patches import check_img_size, check_choice, check_number
-from .embedding import PatchEmbed, PosEmbedKind, prepend_class_token, pos_embed_2d, resample_pos_embed
+from .embedding import (PatchEmbed, PosEmbedKind, prepend_class_token, pos_embed_2d, pos_embed_sincos,
+                                 resample_pos_embed)
 from .block import Block
 from .exercises import Exercise, Mistake
 
@@ -48,7 +49,7 @@ class VisionTransformer(nn.Module):
                  mlp_ratio:float=4., # MLP size / D
                  qkv_bias:bool=True, # biases on q, k, v
                  global_pool:Pool='token', # 'token': read the [class] token; 'avg': average the patches (no [class])
-                 pos_embed:PosEmbedKind='learn', # 'learn': 1D learned; 'learn2d': learned X and Y halves; 'none'
+                 pos_embed:PosEmbedKind='learn', # 'learn': 1D learned; 'learn2d': learned X, Y halves; 'sincos'; 'none'
                  representation_size:int|None=None, # width of the tanh `pre_logits` layer (pre-training head)
                  drop_rate:float=0., # dropout after dense layers (not qkv) and after adding position embeddings
                  attn_drop_rate:float=0., # dropout on attention weights
@@ -63,6 +64,8 @@ class VisionTransformer(nn.Module):
         if representation_size is not None: check_number('representation_size', representation_size, int, 1)
         check_choice('global_pool', global_pool, Pool)
         check_choice('pos_embed', pos_embed, PosEmbedKind)
+        if pos_embed == 'sincos' and embed_dim % 4:
+            raise ValueError(f"pos_embed='sincos' needs embed_dim divisible by 4, not {embed_dim}.")
         self.global_pool, self.pos_embed_type, self.embed_dim = global_pool, pos_embed, embed_dim
         self.num_prefix_tokens = int(global_pool == 'token')
         self.patch_embed = embed_layer(img_size=img_size, patch_size=patch_size, in_chans=in_chans, embed_dim=embed_dim)
@@ -119,6 +122,9 @@ class VisionTransformer(nn.Module):
                            ) -> torch.Tensor|None: # (1, prefix + N, D), or None for pos_embed='none'
         "E_pos for a grid of patches, resampled in 2D when it differs from the training grid."
         if self.pos_embed_type == 'none': return None
+        if self.pos_embed_type == 'sincos':  # fixed, and made for any grid: nothing to resample
+            pe = pos_embed_sincos(grid, self.embed_dim).to(self.patch_embed.proj.weight)
+            return F.pad(pe, (0, 0, self.num_prefix_tokens, 0))
         if self.pos_embed_type == 'learn': pe = self.pos_embed
         else: pe = F.pad(pos_embed_2d(self.pos_embed_x, self.pos_embed_y), (0, 0, self.num_prefix_tokens, 0))
         if tuple(grid) == self.patch_embed.grid_size: return pe

@@ -6,13 +6,14 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/train.html.md"""
 
 # %% auto #0
 __all__ = ['Optimizer', 'Schedule', 'AttentionPath', 'Augment', 'RANGES', 'RECIPES', 'METRICS', 'TrainConfig', 'recipe',
-           'make_optimizer', 'lr_factor', 'resolution', 'distributed_setup', 'fast_bf16', 'set_attention', 'Task',
-           'Classification', 'evaluate', 'load_data', 'new_model', 'check_resume', 'Progress', 'steps_per_epoch',
-           'check_replicas', 'wrap_ddp', 'save_run', 'check_low_res', 'make_scheduler', 'restore', 'epoch_bar', 'train',
-           'start_line', 'plot_history', 'step_flops', 'run_flops']
+           'make_optimizer', 'lr_factor', 'resolution', 'distributed_setup', 'fast_bf16', 'set_attention',
+           'mimetic_init_', 'drop_tokens', 'WeightEMA', 'Task', 'Classification', 'evaluate', 'load_data', 'new_model',
+           'check_resume', 'Progress', 'steps_per_epoch', 'check_replicas', 'wrap_ddp', 'save_run', 'check_low_res',
+           'make_scheduler', 'restore', 'epoch_bar', 'train', 'start_line', 'plot_history', 'step_flops', 'run_flops']
 
 # %% ../nbs/10_train.ipynb #f6ef6d77
 import math, os, sys, time
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, asdict, field, fields
 from functools import partial
 from pathlib import Path
@@ -27,7 +28,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from torchvision.transforms import v2
 from tqdm.auto import tqdm
 from .patches import check_img_size, check_choice, check_number
-from .model import create_model
+from .embedding import PosEmbedKind
+from .model import Pool, create_model
 from .data import (Crop, load_dataset, split, transforms, loader, mix_seed, fingerprint, data_changes,
                             decode_cache, BatchAugment, BatchLoader)
 from .checkpoint import RunFolder, read_history
@@ -46,7 +48,7 @@ RANGES = {'epochs': (1, None), 'batch_size': (1, None), 'lr': (0, None, True), '
           'cutmix': (0, None), 'randaugment': (0, 30), 'drop_rate': (0, 1, False, True), 'val_size': (0, None, True),
           'train_size': (0, None), 'img_size': (0, None), 'low_res': (0, None), 'low_res_epochs': (0, None),
           'representation_size': (0, None), 'checkpoint_every': (0, None), 'keep': (1, None), 'workers': (0, None),
-          'seed': (0, None)}
+          'seed': (0, None), 'token_drop': (0, 1, False, True), 'ema': (0, 1, False, True)}
 
 @dataclass
 class TrainConfig:
@@ -70,6 +72,14 @@ class TrainConfig:
     img_size: int = _opt(0, "training resolution; 0 keeps the model's")
     drop_rate: float = _opt(0., 'dropout after dense layers and position embeddings')
     representation_size: int = _opt(0, "width of the tanh pre-logits layer (the paper's pre-training head); 0: none")
+    global_pool: Pool = _opt('token', "token: read the [class] token (the paper's); avg: average the patches (D.3)")
+    pos_embed: PosEmbedKind = _opt('learn', "learn: 1-D learned (the paper's); learn2d; sincos: fixed 2-D; none")
+
+    # options for small budgets, all off by default (see 'Options for small budgets')
+    mimetic: bool = _opt(False, 'mimetic initialisation of attention: W_q W_k^T near +I, W_v W_o near -I')
+    token_drop: float = _opt(0., 'in training, drop this part of the patch tokens at random after E_pos, in [0, 1)')
+    ema: float = _opt(0., 'decay of an exponential moving average of the weights, in (0, 1); checkpoints and '
+                          'evaluation use the average. 0: none')
 
     # progressive resizing
     low_res: int = _opt(0, 'progressive resizing: start at this lower resolution (E_pos resampled on the fly)')
@@ -123,8 +133,12 @@ class TrainConfig:
             raise ValueError("--low-res and --low-res-epochs go together.")
         if self.augment == 'batch' and self.randaugment:
             raise ValueError("--augment batch has no RandAugment: use --augment image with --randaugment.")
-        if self.mpp and (self.mixup or self.cutmix or self.label_smoothing):
-            raise ValueError("--mpp trains without labels: --mixup, --cutmix and --label-smoothing do not apply.")
+        if self.init and (self.mimetic or self.global_pool != 'token' or self.pos_embed != 'learn'):
+            raise ValueError("--init starts from a checkpoint's model: --mimetic, --global-pool and --pos-embed "
+                             "shape a new model and do not apply.")
+        if self.mpp and (self.mixup or self.cutmix or self.label_smoothing or self.token_drop):
+            raise ValueError("--mpp trains without labels: --mixup, --cutmix, --label-smoothing and --token-drop "
+                             "(a classification option) do not apply.")
 
 # %% ../nbs/10_train.ipynb #60d7341b
 RECIPES = {
@@ -193,6 +207,65 @@ def set_attention(model:nn.Module, attn:AttentionPath, bf16:bool, device) -> nn.
     for blk in model.blocks: blk.attn.fused_attn = fused
     return model
 
+# %% ../nbs/10_train.ipynb #fa468091
+@torch.no_grad()
+def mimetic_init_(model:nn.Module, # a ViT: `blocks[i].attn.qkv` and `.proj`
+                  qk:tuple=(0.7, 0.7), # (alpha_1, beta_1): W_q^h W_k^h^T is near alpha_1 Z + beta_1 I
+                  vo:tuple=(0.4, 0.4), # (alpha_2, beta_2): W_v W_o is near alpha_2 Z - beta_2 I
+                 ) -> nn.Module:
+    "Mimetic initialisation of every block's attention (Trockman & Kolter 2023), in place; biases stay at zero."
+    D = model.embed_dim
+    def factors(alpha, beta, rank):  # A (D, rank) and B (D, rank) with A B^T the best rank-r part of alpha Z + beta I
+        U, S, Vh = torch.linalg.svd(alpha * torch.randn(D, D) / D ** 0.5 + beta * torch.eye(D))
+        root = S[:rank].sqrt()
+        return U[:, :rank] * root, Vh[:rank].T * root
+    for blk in model.blocks:
+        q, k, v = blk.attn.qkv.weight.chunk(3)  # views: rows are output features, x -> x W^T
+        dh = D // blk.attn.num_heads
+        for h in range(blk.attn.num_heads):  # q_h k_h^T = x A B^T x'^T for each head
+            A, B = factors(*qk, dh)
+            q[h * dh:(h + 1) * dh], k[h * dh:(h + 1) * dh] = A.T, B.T
+        A, B = factors(vo[0], -vo[1], D)  # x W_v^T W_o^T = x A B^T
+        v.copy_(A.T)
+        blk.attn.proj.weight.copy_(B)
+    return model
+
+# %% ../nbs/10_train.ipynb #0c26a081
+def drop_tokens(z:torch.Tensor, # tokens (B, prefix + N, D), position embeddings added
+                prefix:int, # tokens in front that are always kept (the [class] token)
+                rate:float, # the part of the N patch tokens to drop, in [0, 1)
+               ) -> torch.Tensor: # (B, prefix + kept, D)
+    "Keep a random `1 - rate` of each image's patch tokens (at least one), in their order, and every prefix token."
+    check_number('token-drop rate', rate, float, 0, 1, False, True)
+    B, N = z.shape[0], z.shape[1] - prefix
+    kept = max(1, round(N * (1 - rate)))
+    idx = torch.rand(B, N, device=z.device).argsort(dim=1)[:, :kept].sort(dim=1).values + prefix
+    idx = torch.cat([torch.arange(prefix, device=z.device).expand(B, -1), idx], dim=1)
+    return z.gather(1, idx[..., None].expand(-1, -1, z.shape[-1]))
+
+# %% ../nbs/10_train.ipynb #b3c8ca17
+class WeightEMA:
+    "An exponential moving average of a model's floating-point weights and buffers, updated after every step."
+    def __init__(self, model:nn.Module, decay:float):
+        check_number('--ema decay', decay, float, 0, 1, True, True)
+        self.decay = decay
+        self.avg = {k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
+
+    @torch.no_grad()
+    def update(self, model:nn.Module, step:int):
+        "Average in the weights after step `step` (0-based); early on the decay is lower, so the start fades fast."
+        d = min(self.decay, (1 + step) / (10 + step))
+        sd = model.state_dict()
+        for k, a in self.avg.items(): a.lerp_(sd[k], 1 - d)
+
+    @contextmanager
+    def swapped(self, model:nn.Module):
+        "Inside: the model holds the average (to evaluate or save it); after: its own weights again."
+        own = {k: model.state_dict()[k].clone() for k in self.avg}
+        model.load_state_dict(self.avg, strict=False)
+        try: yield model
+        finally: model.load_state_dict(own, strict=False)
+
 # %% ../nbs/10_train.ipynb #18dd95ca
 class Task(Protocol):
     "What `train` trains: a module holding the ViT (`model`) that turns a batch into a loss and counts."
@@ -203,21 +276,28 @@ class Task(Protocol):
     def load_extra_state(self, state:dict): ...
 
 class Classification(nn.Module):
-    "Supervised classification: cross-entropy on the ViT's logits, with label smoothing and MixUp/CutMix in training."
+    "Supervised classification: cross-entropy on the ViT's logits, with label smoothing, MixUp/CutMix and token drop."
     find_unused_parameters = False
 
     def __init__(self, model:nn.Module, # the ViT
                  label_smoothing:float=0., mixup:float=0., cutmix:float=0., # MixUp / CutMix alphas; 0 for none
+                 token_drop:float=0., # in training, drop this part of the patch tokens (see `drop_tokens`)
                 ):
         super().__init__()
-        self.model, self.label_smoothing, K = model, label_smoothing, model.config['num_classes']
+        check_number('token-drop rate', token_drop, float, 0, 1, False, True)
+        self.model, self.label_smoothing, self.token_drop = model, label_smoothing, token_drop
+        K = model.config['num_classes']
         mixers = [v2.MixUp(alpha=mixup, num_classes=K)] if mixup else []
         mixers += [v2.CutMix(alpha=cutmix, num_classes=K)] if cutmix else []
         self.mix = v2.RandomChoice(mixers) if mixers else None
 
     def forward(self, x:torch.Tensor, y:torch.Tensor) -> tuple:
         if self.training and self.mix is not None: x, y = self.mix(x, y)  # y becomes soft labels
-        logits = self.model(x).float()
+        if self.training and self.token_drop:  # the model's own pieces, with fewer tokens between them
+            m = self.model
+            logits = m.forward_head(m.encode(drop_tokens(m.embed(x), m.num_prefix_tokens, self.token_drop)))
+        else: logits = self.model(x)
+        logits = logits.float()
         loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing if self.training else 0.)
         return loss, (logits.argmax(-1) == (y if y.ndim == 1 else y.argmax(-1))).sum(), len(y)
 
@@ -261,8 +341,9 @@ def load_data(cfg:TrainConfig) -> tuple: # (train, valid) ImageDatasets
 def new_model(cfg:TrainConfig, num_classes:int) -> nn.Module:
     "The ViT a run trains from scratch: the preset `cfg.model` with the run's head, dropout and resolution."
     size = {'img_size': cfg.img_size} if cfg.img_size else {}
-    return create_model(cfg.model, num_classes=num_classes, drop_rate=cfg.drop_rate,
-                        representation_size=cfg.representation_size or None, **size)
+    model = create_model(cfg.model, num_classes=num_classes, drop_rate=cfg.drop_rate, global_pool=cfg.global_pool,
+                         pos_embed=cfg.pos_embed, representation_size=cfg.representation_size or None, **size)
+    return mimetic_init_(model) if cfg.mimetic else model
 
 # %% ../nbs/10_train.ipynb #d065bc72
 _NOT_RESULT = {'resume', 'out', 'device', 'workers', 'keep', 'checkpoint_every', 'download', 'data_root', 'cache'}
@@ -342,11 +423,14 @@ def wrap_ddp(task:nn.Module, device, world:int) -> nn.Module:
     ids = [device.index] if device.type == 'cuda' else None
     return DDP(task, device_ids=ids, find_unused_parameters=task.find_unused_parameters)
 
-def save_run(run:RunFolder, model:nn.Module, meta:dict, opt, sched, prog:Progress, task:nn.Module):
-    "Checkpoint a run: the ViT's weights and config, and the training state to resume from exactly."
+def save_run(run:RunFolder, model:nn.Module, meta:dict, opt, sched, prog:Progress, task:nn.Module,
+             ema:WeightEMA|None=None):
+    "Checkpoint a run: the ViT's weights (with `ema`, their average) and config, and the state to resume exactly."
     ts = {'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(), **prog.state(), 'task': task.extra_state(),
           'precision': meta['precision']}
-    run.save(prog.step, model, {**meta, 'wall_time_min': round(ts['wall_s'] / 60, 2)}, ts)
+    if ema: ts['own_weights'] = {k: v.detach().clone() for k, v in model.state_dict().items()}  # to go on training
+    with ema.swapped(model) if ema else nullcontext():  # the checkpoint's model is the average: what was evaluated
+        run.save(prog.step, model, {**meta, 'wall_time_min': round(ts['wall_s'] / 60, 2)}, ts)
     prog.tick = time.perf_counter()  # saving is not training time
 
 def check_low_res(cfg:TrainConfig, img_size:int, patch_size:int):
@@ -398,13 +482,16 @@ def train(task:nn.Module, # a task (see `Task`) holding the ViT in `task.model`
     if rank == 0: run.claim(new=state is None, need_mb=need_mb)  # one owner, no run overwritten, room for a checkpoint
     opt = make_optimizer(task.to(dev), cfg)
     sched = make_scheduler(opt, cfg, spe)
+    # weight averaging: it starts from the weights the model holds (a resumed run's checkpoint holds the average)
+    ema = WeightEMA(model, cfg.ema) if cfg.ema else None
+    if ema and state: model.load_state_dict(state['own_weights'])
     # resuming: optimizer, schedule and progress as the checkpoint left them
     prog = restore(state, opt, sched)
     net = wrap_ddp(task, dev, world)
     tf = BatchAugment(img_size, cfg.crop) if by_batch else transforms(img_size, True, cfg.crop, cfg.randaugment)
     meta = {'classes': tr.classes, 'train': {**asdict(cfg), 'resume': False}, 'world': world, 'command': command,
             'data_fingerprint': tr.source, 'precision': 'bf16' if bf16 else 'fp32'}
-    save = partial(save_run, run, model, meta, opt, sched, prog, task)
+    save = partial(save_run, run, model, meta, opt, sched, prog, task, ema)
     log(start_line(cfg, tr, va, model, spe, world, dev, bf16, prog.step, (state or {}).get('precision')))
     while prog.step < spe * cfg.epochs:
         epoch, start = divmod(prog.step, spe)
@@ -424,13 +511,15 @@ def train(task:nn.Module, # a task (see `Task`) holding the ViT in `task.model`
             if cfg.grad_clip: nn.utils.clip_grad_norm_(task.parameters(), cfg.grad_clip)
             opt.step()
             sched.step()
+            if ema: ema.update(model, prog.step)
             prog.add(loss.item(), len(y))
             if cfg.checkpoint_every and prog.step % cfg.checkpoint_every == 0 and prog.step % spe and rank == 0:
                 save()
         # end of the epoch: the loss over all processes; rank 0 evaluates, writes metrics.csv and a checkpoint
         row = {'epoch': epoch + 1, 'step': prog.step, 'lr': sched.get_last_lr()[0], **prog.close_epoch(dev, world)}
         if rank == 0:
-            row.update(evaluate(task, va, img_size, device=dev, bf16=bf16, workers=cfg.workers))
+            with ema.swapped(model) if ema else nullcontext():
+                row.update(evaluate(task, va, img_size, device=dev, bf16=bf16, workers=cfg.workers))
             prog.history.append({k: row[k] for k in METRICS})
             log(' '.join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in prog.history[-1].items()))
             run.write_metrics(prog.history)
@@ -476,14 +565,16 @@ def step_flops(task:nn.Module, # a task (see `Task`) holding the ViT in `task.mo
                res:int, # the images' resolution
               ) -> float: # floating-point operations per image of one training step (forward and backward)
     "Training FLOPs per image by `torch.utils.flop_counter`, on the explicit attention path."
-    model, fused = task.model, [b.attn.fused_attn for b in task.model.blocks]
+    model, fused, mode = task.model, [b.attn.fused_attn for b in task.model.blocks], task.training
     for b in model.blocks: b.attn.fused_attn = False  # the counter sees the explicit path's matrix products
+    task.train()  # a training step: with its token drop, if any
     x, y = torch.zeros(2, model.config['in_chans'], res, res), torch.zeros(2, dtype=torch.long)
     try:
         with FlopCounterMode(display=False) as counter: task(x, y)[0].backward()
     finally:
         for b, f in zip(model.blocks, fused): b.attn.fused_attn = f
         task.zero_grad(set_to_none=True)
+        task.train(mode)
     return counter.get_total_flops() / len(x)
 
 def run_flops(task:nn.Module, cfg:TrainConfig, n_train:int, world:int=1) -> dict:
