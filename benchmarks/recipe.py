@@ -12,13 +12,14 @@ resumes where it stopped (finished rows are read back, a row cut short resumes e
 
 DIR is an ImageFolder-layout folder, e.g. the CIFAR-10 training JPEGs (`tar -xf cifar10-train-jpg.tar`: DIR=train).
 """
-import argparse, json, platform, time
+import argparse, json, time
 from dataclasses import fields, replace
 from pathlib import Path
 import torch
 from vit_nbdev.checkpoint import RunFolder, pretrained
 from vit_nbdev.cli import run_training
-from vit_nbdev.train import TrainConfig, Classification, new_model, resolution, run_flops, steps_per_epoch, fast_bf16
+from vit_nbdev.train import (TrainConfig, Classification, new_model, resolution, run_flops, steps_per_epoch, fast_bf16,
+                             machine)
 
 ROWS = {  # name: the options it changes (each row is the shipped recipe plus these)
     'paper': {},
@@ -79,8 +80,7 @@ def main():
               low_res_epochs=0), n_train)['per_image'][32] if a.quick else a.budget * ref)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    cpu = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, " \
-          f"{torch.backends.cpu.get_cpu_capability()}, {'bf16' if base.bf16 and fast_bf16('cpu') else 'fp32'}"
+    cpu = f"{machine()}; trains in {'bf16' if base.bf16 and fast_bf16('cpu') else 'fp32'}"
     print(f"budget per row {budget / 1e15:.4f} PFLOPs ({budget / ref:.3g} x the shipped run's {ref / 1e15:.3f}); "
           f"torch {torch.__version__}; {cpu}", flush=True)
     results = []

@@ -7,7 +7,7 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/report.html.md"""
 # %% auto #0
 __all__ = ['Claim', 'Verdict', 'BASE', 'BUDGETS', 'EXPERIMENTS', 'QUICK', 'accuracy_se', 'verdict', 'overall', 'Arm',
            'Experiment', 'arm_config', 'finished', 'run_arm', 'compare', 'slope', 'attention_trend', 'run_experiment',
-           'run_report', 'plot_report', 'summary', 'main']
+           'run_report', 'plot_report', 'arms_table', 'summary', 'main']
 
 # %% ../nbs/17_report.ipynb #607f37e1
 import argparse, json, math, time
@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import torch
 from .data import transforms, loader
 from .checkpoint import RunFolder, load_checkpoint, pretrained_path
-from .train import TrainConfig, load_data, run_flops
+from .train import TrainConfig, load_data, run_flops, machine
 from .inspecting import attention_weights, mean_attention_distance, patch_distances
 from .cli import run_training, make_task
 import vit_nbdev.hybrid  # registers the hybrid architecture and its presets
@@ -169,7 +169,8 @@ def run_experiment(key:str, out:str|Path, quick:bool=False, base:dict=BASE, log=
     log(f"({key}) {exp.title}")
     arms = {name: run_arm(arm_config(key, name, arm, out, quick, base), log) for name, arm in exp.arms.items()}
     comps = [compare(arms, a, b, c) for a, b, c in exp.compare]
-    res = {'key': key, 'title': exp.title, 'paper': exp.paper, 'claim': exp.claim, 'quick': quick, 'arms': arms}
+    res = {'key': key, 'title': exp.title, 'paper': exp.paper, 'claim': exp.claim, 'quick': quick,
+           'machine': machine(), 'arms': arms}
     if exp.trend:
         src, name = exp.trend.split('/')
         cfg = arm_config(src, name, EXPERIMENTS[src].arms[name], out, quick, base)
@@ -226,6 +227,15 @@ def plot_report(results:dict) -> plt.Figure:
     fig.tight_layout()
     return fig
 
+def arms_table(results:dict) -> str:
+    "Every arm's accuracy (with two standard errors), training images, FLOPs and minutes."
+    rows = ["| | arm | val acc % | 2 se | images seen | PFLOPs | training min |", "|---|---|---|---|---|---|---|"]
+    for k, r in results.items():
+        for n, a in r['arms'].items():
+            rows.append(f"| ({k}) | {n} | {100 * a['val_acc']:.2f} | {200 * accuracy_se(a['val_acc'], a['n_val']):.2f} "
+                        f"| {a['images']:,} | {a['flops'] / 1e15:.3f} | {a['train_min']:.1f} |")
+    return '\n'.join(rows)
+
 def summary(results:dict) -> str:
     "The table of verdicts, with each comparison's difference and standard error (points, or px per block)."
     rows = ["| | finding | paper | comparison | difference | 2 se | verdict |", "|---|---|---|---|---|---|---|"]
@@ -248,5 +258,5 @@ def main(argv=None):
     p.add_argument('--quick', action='store_true', help='synthetic data, one epoch per arm: checks, not findings')
     a = p.parse_args(argv)
     results = run_report(a.out, a.only, a.quick, {**BASE, 'data': a.data})
-    print(summary(results))
+    print(arms_table(results), summary(results), sep='\n\n')
     print(f"results: {a.out}/<experiment>.json; figure: {a.out}/report.png")

@@ -6,13 +6,13 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/train.html.md"""
 
 # %% auto #0
 __all__ = ['Optimizer', 'Schedule', 'AttentionPath', 'Augment', 'RANGES', 'RECIPES', 'METRICS', 'TrainConfig', 'recipe',
-           'make_optimizer', 'lr_factor', 'resolution', 'distributed_setup', 'fast_bf16', 'set_attention',
+           'make_optimizer', 'lr_factor', 'resolution', 'distributed_setup', 'fast_bf16', 'machine', 'set_attention',
            'mimetic_init_', 'drop_tokens', 'WeightEMA', 'Task', 'Classification', 'evaluate', 'load_data', 'new_model',
            'check_resume', 'Progress', 'steps_per_epoch', 'check_replicas', 'wrap_ddp', 'save_run', 'check_low_res',
            'make_scheduler', 'restore', 'epoch_bar', 'train', 'start_line', 'plot_history', 'step_flops', 'run_flops']
 
 # %% ../nbs/10_train.ipynb #f6ef6d77
-import math, os, sys, time
+import math, os, platform, sys, time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, asdict, field, fields
 from functools import partial
@@ -199,6 +199,16 @@ def fast_bf16(device) -> bool:
     if device.type != 'cpu': return False
     # oneDNN also runs bf16 on plain AVX-512 by converting, slower than fp32: ask for the instructions themselves
     return torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
+
+def machine() -> str:
+    "Where a run trained or a figure was measured: CPU, threads, vector instructions, native bf16, any GPU; torch."
+    info = Path('/proc/cpuinfo')
+    names = [l.split(':', 1)[1].strip() for l in info.read_text().splitlines() if l.startswith('model name')] \
+        if info.is_file() else []
+    cpu = names[0] if names else platform.processor() or platform.machine()
+    gpu = f"; GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ''
+    return (f"{cpu}, {torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()}, "
+            f"{'native' if fast_bf16('cpu') else 'no native'} bf16{gpu}; torch {torch.__version__}")
 
 def set_attention(model:nn.Module, attn:AttentionPath, bf16:bool, device) -> nn.Module:
     "Pick each block's attention path: 'fused', 'explicit', or 'auto' (explicit under bf16 on a CPU)."
@@ -490,7 +500,7 @@ def train(task:nn.Module, # a task (see `Task`) holding the ViT in `task.model`
     net = wrap_ddp(task, dev, world)
     tf = BatchAugment(img_size, cfg.crop) if by_batch else transforms(img_size, True, cfg.crop, cfg.randaugment)
     meta = {'classes': tr.classes, 'train': {**asdict(cfg), 'resume': False}, 'world': world, 'command': command,
-            'data_fingerprint': tr.source, 'precision': 'bf16' if bf16 else 'fp32'}
+            'data_fingerprint': tr.source, 'precision': 'bf16' if bf16 else 'fp32', 'machine': machine()}
     save = partial(save_run, run, model, meta, opt, sched, prog, task, ema)
     log(start_line(cfg, tr, va, model, spe, world, dev, bf16, prog.step, (state or {}).get('precision')))
     while prog.step < spe * cfg.epochs:
