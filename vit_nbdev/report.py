@@ -79,7 +79,7 @@ EXPERIMENTS = {
         [(f'hybrid_{BUDGETS[0]}', f'plain_{BUDGETS[0]}', 'greater')]),
     'c': Experiment('Mean attention distance grows with depth', 'Figure 7 (right), section 4.5',
         'Some heads attend globally already in the lowest layers, others locally; the attention distance grows with '
-        'depth.', {}, [], trend=f'b/plain_{BUDGETS[-1]}'),
+        'depth.', {}, [], trend='d/learn'),
     'd': Experiment('Position embeddings: none, 1-D, 2-D', 'Table 8, Appendix D.4',
         'Without position embeddings accuracy drops; 1-D and 2-D learned embeddings are alike.',
         {k: Arm({'pos_embed': k, 'epochs': 4}) for k in ('none', 'learn', 'learn2d')},
