@@ -70,7 +70,7 @@ def main():
     p.add_argument('--out', default='runs/ablation')
     p.add_argument('--quick', action='store_true', help='synthetic data, a tiny budget: checks the script, not recipes')
     a = p.parse_args()
-    base = shipped_recipe()
+    base = replace(shipped_recipe(), data=a.data)  # the shipped run's settings, on the data given
     low_share = base.low_res_epochs / base.epochs
     ref = run_flops(Classification(new_model(base, 10)), base, 45_000)['flops']
     if a.quick:  # 96 synthetic images (64 to train on) of 4 shapes, batches of 32: about 4 epochs of the paper row
