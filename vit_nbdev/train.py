@@ -7,9 +7,10 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/train.html.md"""
 # %% auto #0
 __all__ = ['Optimizer', 'Schedule', 'AttentionPath', 'Augment', 'RANGES', 'RECIPES', 'METRICS', 'TrainConfig', 'recipe',
            'make_optimizer', 'lr_factor', 'resolution', 'distributed_setup', 'fast_bf16', 'machine', 'set_attention',
-           'mimetic_init_', 'drop_tokens', 'WeightEMA', 'Task', 'Classification', 'evaluate', 'load_data', 'new_model',
-           'check_resume', 'Progress', 'steps_per_epoch', 'check_replicas', 'wrap_ddp', 'save_run', 'check_low_res',
-           'make_scheduler', 'restore', 'epoch_bar', 'train', 'start_line', 'plot_history', 'step_flops', 'run_flops']
+           'patch_size_of', 'mimetic_init_', 'drop_tokens', 'WeightEMA', 'Task', 'Classification', 'evaluate',
+           'load_data', 'new_model', 'check_resume', 'Progress', 'steps_per_epoch', 'check_replicas', 'wrap_ddp',
+           'save_run', 'check_low_res', 'make_scheduler', 'restore', 'epoch_bar', 'train', 'start_line', 'plot_history',
+           'step_flops', 'run_flops']
 
 # %% ../nbs/10_train.ipynb #f6ef6d77
 import math, os, platform, sys, time
@@ -214,8 +215,12 @@ def set_attention(model:nn.Module, attn:AttentionPath, bf16:bool, device) -> nn.
     "Pick each block's attention path: 'fused', 'explicit', or 'auto' (explicit under bf16 on a CPU)."
     check_choice('attn', attn, AttentionPath)
     fused = attn == 'fused' or (attn == 'auto' and not (bf16 and torch.device(device).type == 'cpu'))
-    for blk in model.blocks: blk.attn.fused_attn = fused
+    for blk in getattr(model, 'blocks', ()): blk.attn.fused_attn = fused  # a CNN baseline has no attention
     return model
+
+def patch_size_of(model:nn.Module) -> int:
+    "The pixels a training resolution must be a multiple of: a ViT's patch size, 1 for a model without patches (a CNN)."
+    return model.patch_embed.patch_size if hasattr(model, 'patch_embed') else 1
 
 # %% ../nbs/10_train.ipynb #fa468091
 @torch.no_grad()
@@ -224,6 +229,8 @@ def mimetic_init_(model:nn.Module, # a ViT: `blocks[i].attn.qkv` and `.proj`
                   vo:tuple=(0.4, 0.4), # (alpha_2, beta_2): W_v W_o is near alpha_2 Z - beta_2 I
                  ) -> nn.Module:
     "Mimetic initialisation of every block's attention (Trockman & Kolter 2023), in place; biases stay at zero."
+    if not hasattr(model, 'blocks'):
+        raise ValueError(f"--mimetic initialises a ViT's attention: a {type(model).__name__} has none. Leave it off.")
     D = model.embed_dim
     def factors(alpha, beta, rank):  # A (D, rank) and B (D, rank) with A B^T the best rank-r part of alpha Z + beta I
         U, S, Vh = torch.linalg.svd(alpha * torch.randn(D, D) / D ** 0.5 + beta * torch.eye(D))
@@ -295,6 +302,8 @@ class Classification(nn.Module):
                 ):
         super().__init__()
         check_number('token-drop rate', token_drop, float, 0, 1, False, True)
+        if token_drop and not hasattr(model, 'embed'):
+            raise ValueError(f"--token-drop drops a ViT's patch tokens: a {type(model).__name__} has none. Leave it 0.")
         self.model, self.label_smoothing, self.token_drop = model, label_smoothing, token_drop
         K = model.config['num_classes']
         mixers = [v2.MixUp(alpha=mixup, num_classes=K)] if mixup else []
@@ -482,7 +491,7 @@ def train(task:nn.Module, # a task (see `Task`) holding the ViT in `task.model`
     # bf16 autocast only where the device runs it natively: decided once, for the whole run
     bf16 = cfg.bf16 and fast_bf16(dev)
     set_attention(model, cfg.attn, bf16, dev)
-    img_size, P = model.config['img_size'], model.patch_embed.patch_size
+    img_size, P = model.config['img_size'], patch_size_of(model)
     check_low_res(cfg, img_size, P)
     by_batch = cfg.augment == 'batch'
     if by_batch: BatchLoader.check(tr)  # images of one size in memory: found out before the run folder is claimed
@@ -575,21 +584,23 @@ def step_flops(task:nn.Module, # a task (see `Task`) holding the ViT in `task.mo
                res:int, # the images' resolution
               ) -> float: # floating-point operations per image of one training step (forward and backward)
     "Training FLOPs per image by `torch.utils.flop_counter`, on the explicit attention path."
-    model, fused, mode = task.model, [b.attn.fused_attn for b in task.model.blocks], task.training
-    for b in model.blocks: b.attn.fused_attn = False  # the counter sees the explicit path's matrix products
+    model, mode = task.model, task.training
+    blocks = getattr(model, 'blocks', ())  # a CNN baseline has no attention blocks
+    fused = [b.attn.fused_attn for b in blocks]
+    for b in blocks: b.attn.fused_attn = False  # the counter sees the explicit path's matrix products
     task.train()  # a training step: with its token drop, if any
     x, y = torch.zeros(2, model.config['in_chans'], res, res), torch.zeros(2, dtype=torch.long)
     try:
         with FlopCounterMode(display=False) as counter: task(x, y)[0].backward()
     finally:
-        for b, f in zip(model.blocks, fused): b.attn.fused_attn = f
+        for b, f in zip(blocks, fused): b.attn.fused_attn = f
         task.zero_grad(set_to_none=True)
         task.train(mode)
     return counter.get_total_flops() / len(x)
 
 def run_flops(task:nn.Module, cfg:TrainConfig, n_train:int, world:int=1) -> dict:
     "A run's training FLOPs: per image at each resolution it trains at, times the images it sees there."
-    img_size, P = task.model.config['img_size'], task.model.patch_embed.patch_size
+    img_size, P = task.model.config['img_size'], patch_size_of(task.model)
     seen = {}
     for epoch in range(cfg.epochs):
         res = resolution(epoch, img_size, cfg.low_res, cfg.low_res_epochs, P)
