@@ -1,8 +1,8 @@
 """The rendered docs site: `nbdev-docs` (Quarto) builds it without a warning, every internal link and asset
 resolves, and a real browser shows the home page (its picture, the sidebar's sections) and a notebook page (MathJax
 typeset) and the explorer page (its block slider and head menu change the map without a kernel, the controls that
-need one are not shown, and the widgets fit a 700 px column and a 400 px phone) without a page error, a 404 or a
-request left unanswered.
+need one are not shown, the static explorer draws another image's map, and the widgets fit a 700 px column and a
+400 px phone) without a page error, a 404 or a request left unanswered.
 The site loads MathJax, RequireJS, jQuery and the widget manager from CDNs, which CI cannot reach: the test routes
 those URLs to the same files from their npm packages (`npm pack`, cached in ~/.cache/vit_nbdev/npm)."""
 import functools, html.parser, http.server, os, re, shutil, subprocess, sys, tarfile, threading
@@ -142,6 +142,12 @@ def _explorer_without_a_kernel(page):
     after_block = stack.screenshot()
     a, b, c = _pixels(before), _pixels(after_head), _pixels(after_block)
     assert np.abs(a - b).mean() > 1 and np.abs(b - c).mean() > 1, 'the head menu and block slider change nothing'
+    static = page.locator('.vit-static-explorer')  # the one drawn by its own script (tests/test_static_explorer.py)
+    page.wait_for_function("document.querySelector('.vit-static-explorer').dataset.drawn")
+    drawn = static.get_attribute('data-drawn')
+    static.locator('.vit-static-image').select_option('coffee')
+    page.wait_for_function(f"document.querySelector('.vit-static-explorer').dataset.drawn != {drawn!r}")
+    static.screenshot(path=ARTIFACTS/'site-static-explorer.png')
     column = page.locator('main').bounding_box()['width']
     for widget in page.locator('.cell-output-display .jupyter-widgets.widget-vbox').all():
         assert widget.bounding_box()['width'] <= column + 1, (widget.bounding_box(), column)
