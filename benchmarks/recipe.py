@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 from vit_nbdev.checkpoint import RunFolder, pretrained
 from vit_nbdev.cli import run_training
+from vit_nbdev.report import finished
 from vit_nbdev.train import (TrainConfig, Classification, new_model, resolution, run_flops, steps_per_epoch, fast_bf16,
                              machine)
 
@@ -55,12 +56,6 @@ def fit_budget(cfg:TrainConfig, budget:float, n_train:int, n_classes:int, low_sh
     fitted = with_epochs(cfg, epochs, low_share)
     return fitted, run_flops(task, fitted, n_train)
 
-def finished(out:Path, cfg:TrainConfig) -> list|None:
-    "The row's history if its run is complete."
-    run = RunFolder(out)
-    h = run.read_metrics() if (out/'metrics.csv').is_file() else []
-    return h if len(h) == cfg.epochs else None
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--data', default='data/train')
@@ -82,13 +77,13 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     cpu = f"{machine()}; trains in {'bf16' if base.bf16 and fast_bf16('cpu') else 'fp32'}"
     print(f"budget per row {budget / 1e15:.4f} PFLOPs ({budget / ref:.3g} x the shipped run's {ref / 1e15:.3f}); "
-          f"torch {torch.__version__}; {cpu}", flush=True)
+          f"{cpu}", flush=True)
     results = []
     for name in a.rows:
         cfg = replace(base, **ROWS[name], augment='batch' if not a.quick else 'image')
         cfg, work = fit_budget(cfg, budget, n_train, n_classes, low_share)
         cfg = replace(cfg, out=str(out/name))
-        if (h := finished(out/name, cfg)) is None:
+        if (h := finished(cfg)) is None:
             t = time.time()
             resume = RunFolder(cfg.out).latest() is not None
             print(f"== {name}: {cfg.epochs} epochs{' (resuming)' if resume else ''}", flush=True)

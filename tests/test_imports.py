@@ -57,3 +57,28 @@ def test_the_graph_is_checked_on_real_edges():
     deps = {p.stem: package_imports(ast.parse(p.read_text())) for p in modules()}
     assert 'block' in deps['model'] and 'train' in deps['cli']
     assert not deps['model'] & {'hybrid', 'mpp'}
+
+def mixed_import_cells(nb:Path) -> list:
+    "Cells nbdev-docs warns of (nbdev's rule): top-level imports beside other statements, in a cell it runs."
+    found = []
+    for c in json.loads(nb.read_text())['cells']:
+        src = ''.join(c['source'])
+        if c['cell_type'] != 'code' or re.search(r'#\|\s*(export|exports|exporti|exec_doc)\b', src): continue
+        if re.search(r'#\|\s*eval:\s*false', src, re.I): continue
+        try: body = ast.parse('\n'.join(l for l in src.splitlines() if not l.lstrip().startswith(('%', '!')))).body
+        except SyntaxError: continue
+        if any(isinstance(t, (ast.Import, ast.ImportFrom)) for t in body) and \
+           any(isinstance(t, (ast.Expr, ast.Assign)) for t in body): found.append(src.splitlines()[0])
+    return found
+
+def test_imports_have_their_own_cells():
+    "nbdev-docs warns of a cell that imports and computes (the site test catches it only where Quarto is)."
+    bad = {nb.name: cells for nb in sorted((ROOT/'nbs').glob('*.ipynb')) if (cells := mixed_import_cells(nb))}
+    assert not bad, bad
+
+def test_the_mixed_cell_check_can_fail(tmp_path):
+    nb = {'cells': [{'cell_type': 'code', 'source': ['import torch\n', 'x = torch.zeros(2)']},
+                    {'cell_type': 'code', 'source': ['#| export\n', 'import torch\n', 'x = 1']},
+                    {'cell_type': 'code', 'source': ['import torch']}]}
+    (tmp_path/'a.ipynb').write_text(json.dumps(nb))
+    assert mixed_import_cells(tmp_path/'a.ipynb') == ['import torch']

@@ -208,7 +208,8 @@ def machine() -> str:
         if info.is_file() else []
     cpu = names[0] if names else platform.processor() or platform.machine()
     gpu = f"; GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ''
-    return (f"{cpu}, {torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()}, "
+    n = torch.get_num_threads()
+    return (f"{cpu}, {n} thread{'s' if n > 1 else ''}, {torch.backends.cpu.get_cpu_capability()}, "
             f"{'native' if fast_bf16('cpu') else 'no native'} bf16{gpu}; torch {torch.__version__}")
 
 def set_attention(model:nn.Module, attn:AttentionPath, bf16:bool, device) -> nn.Module:
