@@ -44,7 +44,12 @@ def test_maps_match_pytorch(explorer, name, layer, head, query):
     want = attention_map(attns, model.patch_embed.grid_size, layer, head, query)[0].flatten()
     got = _js_map(page, name, layer, head, query)
     assert got.shape == want.shape
-    assert (got - want).abs().max() <= 0.01 * want.max(), ((got - want).abs().max(), want.max())  # 8-bit weights
+    if head == 'rollout': tol = 0.01 * want.max()  # products of 8 blocks' 8-bit weights
+    else:  # a weight is within half of its row's 8-bit step (the row's largest weight / 255), so is a mean of heads
+        rows, cols = model.patch_embed.grid_size
+        q = 0 if query == 'cls' else model.num_prefix_tokens + query[0] * cols + query[1]
+        tol = attns[layer][0, :, q].max() / 255
+    assert (got - want).abs().max() <= tol, ((got - want).abs().max(), tol)
 
 def _canvas(page) -> np.ndarray:
     url = page.evaluate('document.querySelector(".vit-static-canvas").toDataURL("image/png")')
@@ -83,8 +88,9 @@ def test_pictures_match_overlay_and_controls_change_them(explorer):
 def test_fits_a_phone(explorer):
     page = explorer[0]
     page.set_viewport_size({'width': 400, 'height': 800})
-    page.wait_for_timeout(200)
-    assert page.evaluate('document.documentElement.scrollWidth') <= 400
-    assert page.locator('.vit-static-canvas').bounding_box()['width'] <= 400 - 16
-    page.screenshot(path=ARTIFACTS/'static-explorer-400px.png')
-    page.set_viewport_size({'width': 700, 'height': 900})
+    try:
+        page.wait_for_timeout(200)
+        assert page.evaluate('document.documentElement.scrollWidth') <= 400
+        assert page.locator('.vit-static-canvas').bounding_box()['width'] <= 400 - 16
+        page.screenshot(path=ARTIFACTS/'static-explorer-400px.png')
+    finally: page.set_viewport_size({'width': 700, 'height': 900})  # the page is shared by the module's tests

@@ -120,7 +120,7 @@ def _quantise(A:torch.Tensor) -> tuple: # (uint8 codes, float32 maxima of the la
     top = A.amax(-1, keepdim=True).clamp_min(1e-12)
     return (A / top * 255).round().to(torch.uint8), top[..., 0].float()
 
-def _b64(t:torch.Tensor) -> str: return base64.b64encode(t.contiguous().numpy().tobytes()).decode()
+def _b64(t:torch.Tensor) -> str: return base64.b64encode(t.detach().cpu().contiguous().numpy().tobytes()).decode()
 
 def explorer_data(model, # a vit_nbdev VisionTransformer
                   images:dict|None=None, # name -> uint8 image (3, H, W) or a file path; default: the photographs

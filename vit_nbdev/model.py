@@ -241,7 +241,8 @@ def build_model(config:dict, # `model.config`, or a preset: constructor argument
     arch = config.pop('arch', 'vit')
     if arch not in architectures:
         raise ValueError(f"Unknown architecture {arch!r}: known are {sorted(architectures)}. Import the module that "
-                         f"defines it first (the hybrid: import vit_nbdev.hybrid).")
+                         "defines it first (the hybrid: import vit_nbdev.hybrid; experiment (a)'s ResNet: import "
+                         "vit_nbdev.report).")
     return architectures[arch](**config)
 
 def list_models(pattern:str='*', # a glob pattern, e.g. '*patch16*'

@@ -70,6 +70,8 @@ BASE = dict(data='data/train', val_size=5000., cache=True, model='vit_micro_patc
             weight_decay=0.05, warmup=1., schedule='linear', label_smoothing=0.1, crop='pad', augment='batch')
 
 # %% ../nbs/17_report.ipynb #49001dd2
+_VIT_DEFAULTS = dict(global_pool='token', pos_embed='learn', representation_size=None)  # as `new_model` passes them
+
 class ResNetClassifier(nn.Module):
     "Experiment (a)'s CNN: BiT's ResNet (notebook 07), global average pooling and a linear head."
     def __init__(self, layers:tuple=(3, 4, 4), # bottleneck blocks per stage
@@ -78,9 +80,9 @@ class ResNetClassifier(nn.Module):
                  **vit_only, # what `new_model` passes for a ViT (global_pool, pos_embed, ...): only at its defaults
                 ):
         super().__init__()
-        if odd := {k: v for k, v in vit_only.items() if v not in (None, 'token', 'learn')}:
-            raise ValueError(f"{odd} shape a ViT: a ResNet has no [class] token or position embeddings. Leave them "
-                             "at their defaults.")
+        if odd := {k: v for k, v in vit_only.items() if k not in _VIT_DEFAULTS or v != _VIT_DEFAULTS[k]}:
+            raise ValueError(f"{odd} shape a ViT: a ResNet has no [class] token, position embeddings or attention. "
+                             f"Leave the ViT's options at their defaults {_VIT_DEFAULTS}.")
         self.backbone = ResNetV2(tuple(layers), in_chans, width)
         self.drop, self.head = nn.Dropout(drop_rate), nn.Linear(self.backbone.out_chans, num_classes)
         nn.init.zeros_(self.head.weight)
@@ -257,6 +259,9 @@ def _budgets(ax, res:dict): _curves(ax, res, lambda a: a['flops'] / 1e15, 'train
 def _sizes(ax, res:dict):
     _curves(ax, res, lambda a: a['n_train'], 'training images')
     ax.set_xscale('log')
+    sizes = sorted({a['n_train'] for a in res['arms'].values()})
+    ax.set_xticks(sizes, [f'{n:,}' for n in sizes], minor=False)
+    ax.xaxis.set_minor_locator(plt.NullLocator())
 
 def _trend(ax, res:dict):
     d = res['trend']['distance']
@@ -269,10 +274,13 @@ def _trend(ax, res:dict):
 def plot_report(results:dict) -> plt.Figure:
     "One panel per experiment, from the results alone."
     panels = [(k, {'a': _sizes, 'b': _budgets}.get(k, _trend if 'trend' in r else _bars)) for k, r in results.items()]
-    fig, axs = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3), squeeze=False)
-    for ax, (k, f) in zip(axs[0], panels):
+    cols = min(3, len(panels))  # rows of three: readable in a 700 px column
+    rows = math.ceil(len(panels) / cols)
+    fig, axs = plt.subplots(rows, cols, figsize=(3.6 * cols, 3 * rows), squeeze=False)
+    for ax, (k, f) in zip(axs.flat, panels):
         f(ax, results[k])
         ax.set_title(f"({k}) {results[k]['verdict']}", fontsize=9)
+    for ax in axs.flat[len(panels):]: ax.set_axis_off()
     fig.tight_layout()
     return fig
 
@@ -289,8 +297,8 @@ def summary(results:dict) -> str:
     "The table of verdicts, with each comparison's difference and standard error (points, or px per block)."
     rows = ["| | finding | paper | comparison | difference | 2 se | verdict |", "|---|---|---|---|---|---|---|"]
     if any(r['quick'] for r in results.values()):  # said first, so that nobody reads them as findings
-        rows[:0] = ["Quick mode (synthetic data, one epoch per arm): these verdicts check the plumbing, not the "
-                    "paper.", ""]
+        rows[:0] = ["Quick mode (synthetic data, an epoch or two per arm): these verdicts check the plumbing, not "
+                    "the paper.", ""]
     for k, r in results.items():
         for c in r['comparisons']:
             unit = 1 if c['a'] == 'slope' else 100
@@ -308,7 +316,7 @@ def main(argv=None):
     p.add_argument('--out', default='runs/report')
     p.add_argument('--data', default=BASE['data'], help='an ImageFolder copy of the CIFAR-10 training images')
     p.add_argument('--only', nargs='+', choices=list(EXPERIMENTS), help='these experiments (default: all)')
-    p.add_argument('--quick', action='store_true', help='synthetic data, one epoch per arm: checks, not findings')
+    p.add_argument('--quick', action='store_true', help='synthetic data, an epoch or two per arm: checks, not findings')
     a = p.parse_args(argv)
     results = run_report(a.out, a.only, a.quick, {**BASE, 'data': a.data})
     print(arms_table(results), summary(results), sep='\n\n')

@@ -73,9 +73,9 @@ function vitStaticExplorer(id) {
     ctx.globalAlpha = D.alpha;
     m.forEach((v, i) => {
       ctx.fillStyle = D.colours[Math.min(255, Math.floor((v - lo) / span * 256))];
-      const r = Math.floor(i / cols), c = i % cols;  // each patch a square, edges on whole pixels
-      const x0 = Math.round(c * S / cols), y0 = Math.round(r * S / rows);
-      ctx.fillRect(x0, y0, Math.round((c + 1) * S / cols) - x0, Math.round((r + 1) * S / rows) - y0);
+      const r = Math.floor(i / cols), c = i % cols;  // each patch a square; pixel x is patch floor(x cols / S),
+      const x0 = Math.ceil(c * S / cols), y0 = Math.ceil(r * S / rows);  // as in PyTorch's nearest resize
+      ctx.fillRect(x0, y0, Math.ceil((c + 1) * S / cols) - x0, Math.ceil((r + 1) * S / rows) - y0);
     });
     ctx.globalAlpha = 1;
     if (state.query !== 'cls') {  // the query patch, outlined
