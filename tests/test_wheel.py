@@ -1,13 +1,18 @@
 "The wheel holds every exported module and works when installed, away from the repository."
-import json, os, subprocess, sys, zipfile
+import json, os, subprocess, sys, tarfile, zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 
 def test_wheel_installs_and_runs(tmp_path):
-    subprocess.run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '-w', tmp_path/'dist', ROOT],
-                   check=True, capture_output=True)
+    # as publish.yaml builds what PyPI gets: the sdist, then the wheel from the sdist (so the sdist must be complete)
+    r = subprocess.run([sys.executable, '-m', 'build', '--outdir', tmp_path/'dist', ROOT], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     whl, = (tmp_path/'dist').glob('vit_nbdev-*.whl')
+    sdist, = (tmp_path/'dist').glob('vit_nbdev-*.tar.gz')
+    with tarfile.open(sdist) as t: in_sdist = {n.split('/', 1)[1] for n in t.getnames() if '/' in n}
+    assert {'pyproject.toml', 'setup.py', 'README.md', 'LICENSE', 'nbs/02_patches.ipynb'} <= in_sdist, in_sdist
     names = zipfile.ZipFile(whl).namelist()
     modules = sorted(p.name for p in (ROOT/'vit_nbdev').glob('*.py'))
     assert sorted(n.split('/')[1] for n in names if n.startswith('vit_nbdev/') and n.endswith('.py')) == modules
