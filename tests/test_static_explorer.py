@@ -46,7 +46,7 @@ def test_maps_match_pytorch(explorer, name, layer, head, query):
     assert got.shape == want.shape
     if head == 'rollout': tol = 0.01 * want.max()  # products of 8 blocks' 8-bit weights
     else:  # a weight is within half of its row's 8-bit step (the row's largest weight / 255), so is a mean of heads
-        rows, cols = model.patch_embed.grid_size
+        cols = model.patch_embed.grid_size[1]
         q = 0 if query == 'cls' else model.num_prefix_tokens + query[0] * cols + query[1]
         tol = attns[layer][0, :, q].max() / 255
     assert (got - want).abs().max() <= tol, ((got - want).abs().max(), tol)

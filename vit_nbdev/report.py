@@ -10,7 +10,7 @@ __all__ = ['Claim', 'Verdict', 'BASE', 'SIZES', 'STEPS', 'BUDGETS', 'EXPERIMENTS
            'attention_trend', 'run_experiment', 'run_report', 'plot_report', 'arms_table', 'summary', 'main']
 
 # %% ../nbs/17_report.ipynb #607f37e1
-import argparse, json, math, time
+import argparse, inspect, json, math, time
 from dataclasses import dataclass, field, replace, asdict
 from pathlib import Path
 from typing import Literal
@@ -22,7 +22,7 @@ from .checkpoint import RunFolder, load_checkpoint, pretrained_path
 from .train import TrainConfig, load_data, run_flops, machine
 from .inspecting import attention_weights, mean_attention_distance, patch_distances
 from .cli import run_training, make_task
-from .model import architectures, presets
+from .model import VisionTransformer, architectures, presets
 from .hybrid import ResNetV2  # importing it also registers the hybrid architecture and its presets
 
 # %% ../nbs/17_report.ipynb #f41b2107
@@ -70,7 +70,7 @@ BASE = dict(data='data/train', val_size=5000., cache=True, model='vit_micro_patc
             weight_decay=0.05, warmup=1., schedule='linear', label_smoothing=0.1, crop='pad', augment='batch')
 
 # %% ../nbs/17_report.ipynb #49001dd2
-_VIT_DEFAULTS = dict(global_pool='token', pos_embed='learn', representation_size=None)  # as `new_model` passes them
+_VIT_ARGS = inspect.signature(VisionTransformer).parameters  # a ViT's options and their defaults
 
 class ResNetClassifier(nn.Module):
     "Experiment (a)'s CNN: BiT's ResNet (notebook 07), global average pooling and a linear head."
@@ -80,9 +80,9 @@ class ResNetClassifier(nn.Module):
                  **vit_only, # what `new_model` passes for a ViT (global_pool, pos_embed, ...): only at its defaults
                 ):
         super().__init__()
-        if odd := {k: v for k, v in vit_only.items() if k not in _VIT_DEFAULTS or v != _VIT_DEFAULTS[k]}:
+        if odd := {k: v for k, v in vit_only.items() if k not in _VIT_ARGS or v != _VIT_ARGS[k].default}:
             raise ValueError(f"{odd} shape a ViT: a ResNet has no [class] token, position embeddings or attention. "
-                             f"Leave the ViT's options at their defaults {_VIT_DEFAULTS}.")
+                             "Leave the ViT's options at their defaults.")
         self.backbone = ResNetV2(tuple(layers), in_chans, width)
         self.drop, self.head = nn.Dropout(drop_rate), nn.Linear(self.backbone.out_chans, num_classes)
         nn.init.zeros_(self.head.weight)
