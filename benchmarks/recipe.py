@@ -29,6 +29,8 @@ ROWS = {  # name: the options it changes (each row is the shipped recipe plus th
     'ema': {'ema': 0.999},
     'token_drop': {'token_drop': 0.5},
     'all': {'mimetic': True, 'global_pool': 'avg', 'pos_embed': 'sincos', 'ema': 0.999, 'token_drop': 0.5},
+    # all but the pooling: the paper's [class] token and learned E_pos, which the analysis notebooks (12, 13) read
+    'all_cls': {'mimetic': True, 'ema': 0.999, 'token_drop': 0.5},
 }
 
 def shipped_recipe() -> TrainConfig:

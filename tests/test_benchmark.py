@@ -77,7 +77,7 @@ def test_recipe_ablation_quick_and_resumed(tmp_path):
     assert r.returncode == 0, r.stderr
     res = json.loads((tmp_path/'a'/'results.json').read_text())
     rows = {x['row']: x for x in res['rows']}
-    assert list(rows) == ['paper', 'mimetic', 'avg+sincos', 'ema', 'token_drop', 'all']
+    assert list(rows) == ['paper', 'mimetic', 'avg+sincos', 'ema', 'token_drop', 'all', 'all_cls']
     for x in rows.values():
         assert 0.5 * res['budget_flops'] < x['flops'] <= res['budget_flops'] and 0 <= x['val_acc'] <= 1
     assert rows['token_drop']['epochs'] > rows['paper']['epochs'] == rows['mimetic']['epochs'] == rows['ema']['epochs']
