@@ -1,14 +1,14 @@
 """Every exercise of the course: the students' stub fails with 'not implemented yet', the course's solution passes
 (hidden checks too), each typical mistake, written as a student would (tests/student_answers), fails with its own
 message, and a right answer written another way passes."""
-import contextlib, importlib, importlib.util, io, json
+import contextlib, importlib.util, io, json
 from pathlib import Path
 import pytest
-from vit_nbdev.exercises import EXERCISES, ExerciseFailed, write_exercises, solutions, _module
+from vit_nbdev.exercises import EXERCISES, ExerciseFailed, write_exercises, solutions, lesson_module, notebook_scope
 
 NBS = Path(__file__).parents[1]/'nbs'
 COURSE = {p.name: json.loads(p.read_text()) for p in sorted(NBS.glob('[0-9][0-9]_*.ipynb'))}
-MODULES = {n: importlib.import_module(f'vit_nbdev.{_module(nb)}') for n, nb in COURSE.items() if _module(nb)}
+LESSONS = {n: lesson_module(nb) for n, nb in COURSE.items()}  # the course's checks: importing them fills EXERCISES
 SOLVED = [(n, gid, src) for n, nb in COURSE.items() for gid, src in solutions(nb)]
 
 def _answers():
@@ -23,7 +23,7 @@ ANSWERS = _answers()
 
 def _define(src:str, notebook:str, gid:str):
     "Run a cell's code the way the notebook does (its module's names in scope); return the student's function."
-    ns = dict(vars(MODULES[notebook]))
+    ns = notebook_scope(COURSE[notebook])
     exec(compile(src, f'{notebook}:{gid}', 'exec'), ns)
     return ns[f'my_{gid}']
 

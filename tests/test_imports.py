@@ -1,5 +1,5 @@
 "Reading order is import order: each module imports only modules of earlier notebooks, and nothing lazily."
-import ast, json, re
+import ast, json, re, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
@@ -82,3 +82,27 @@ def test_the_mixed_cell_check_can_fail(tmp_path):
                     {'cell_type': 'code', 'source': ['import torch']}]}
     (tmp_path/'a.ipynb').write_text(json.dumps(nb))
     assert mixed_import_cells(tmp_path/'a.ipynb') == ['import torch']
+
+COURSE = {'exercises'}  # the course's framework; its checks are vit_nbdev/lessons/*
+
+def test_the_library_never_imports_the_course():
+    "Only the command line, which dispatches to everything (`vit-nbdev exercises` included), may import the course."
+    for p in modules():
+        if p.stem in COURSE | {'cli'}: continue
+        course = {d for d in package_imports(ast.parse(p.read_text())) if d in COURSE or d.startswith('lessons')}
+        assert not course, f"{p.name} imports the course: {course}"
+
+def test_importing_the_model_loads_no_course_module():
+    code = "import sys, vit_nbdev.model, vit_nbdev.checkpoint; print(sorted(m for m in sys.modules if 'vit_nbdev' in m))"
+    loaded = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
+    assert 'vit_nbdev.model' in loaded and 'exercises' not in loaded and 'lessons' not in loaded, loaded
+
+def test_each_course_module_has_its_notebook_beside_the_idea_it_checks():
+    "vit_nbdev/lessons/X.py comes from nbs/lessons/NN_X.ipynb, NN the number of the notebook that teaches X."
+    nbs = notebooks()
+    lessons = {p.stem for p in (ROOT/'vit_nbdev'/'lessons').glob('*.py') if not p.name.startswith('_')}
+    assert lessons, 'no course modules found'
+    for name in lessons:
+        num, _ = nbs[name]
+        nb = ROOT/'nbs'/'lessons'/f'{num:02d}_{name}.ipynb'
+        assert f'default_exp lessons.{name}' in nb.read_text(), nb

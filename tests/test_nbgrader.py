@@ -93,6 +93,8 @@ def test_the_checks_own_code_is_locked(graded):
     root, _, _ = graded
     nb = json.loads((root/'autograded'/'dave'/'ps1'/NB).read_text())
     cell, = [c for c in nb['cells'] if c['metadata'].get('nbgrader', {}).get('grade_id') == 'check_patchify_code']
-    assert 'Exercise(' in ''.join(cell['source']) and CHEAT not in ''.join(cell['source'])
+    ours, = [c for c in json.loads(COURSE.read_text())['cells']
+             if c['metadata'].get('nbgrader', {}).get('grade_id') == 'check_patchify_code']
+    assert cell['source'] == ours['source'] and CHEAT not in ''.join(cell['source'])
     text, errors, _ = _check_output(root, 'dave')
     assert 'Not implemented yet' in text or any('Not implemented yet' in e['evalue'] for e in errors)
