@@ -20,7 +20,6 @@ from torch import nn
 from safetensors import SafetensorError
 from safetensors.torch import save_file, load_file
 from .model import build_model
-from .hybrid import HybridVisionTransformer  # registers the hybrid, so its checkpoints rebuild
 
 # %% ../nbs/09_checkpoint.ipynb #fb9e9f87
 def _fsync(path:Path):

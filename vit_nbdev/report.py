@@ -6,24 +6,21 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/report.html.md"""
 
 # %% auto #0
 __all__ = ['Claim', 'Verdict', 'BASE', 'SIZES', 'STEPS', 'BUDGETS', 'EXPERIMENTS', 'QUICK', 'accuracy_se', 'verdict', 'overall',
-           'Arm', 'Experiment', 'ResNetClassifier', 'arm_config', 'finished', 'run_arm', 'measure', 'compare', 'slope',
-           'attention_trend', 'run_experiment', 'run_report', 'plot_report', 'arms_table', 'summary', 'main']
+           'Arm', 'Experiment', 'arm_config', 'finished', 'run_arm', 'measure', 'compare', 'slope', 'attention_trend',
+           'run_experiment', 'run_report', 'plot_report', 'arms_table', 'summary', 'main']
 
 # %% ../nbs/17_report.ipynb #607f37e1
-import argparse, inspect, json, math, time
+import argparse, json, math, time
 from dataclasses import dataclass, field, replace, asdict
 from pathlib import Path
 from typing import Literal
 import matplotlib.pyplot as plt
 import torch
-from torch import nn
 from .data import transforms, loader
 from .checkpoint import RunFolder, load_checkpoint, pretrained_path
 from .train import TrainConfig, load_data, run_flops, machine
 from .inspecting import attention_weights, mean_attention_distance, patch_distances
 from .cli import run_training, make_task
-from .model import VisionTransformer, architectures, presets
-from .hybrid import ResNetV2  # importing it also registers the hybrid architecture and its presets
 
 # %% ../nbs/17_report.ipynb #f41b2107
 Claim = Literal['greater', 'similar']  # A beats B; A and B are alike
@@ -68,33 +65,6 @@ class Experiment:
 
 BASE = dict(data='data/train', val_size=5000., cache=True, model='vit_micro_patch4_32', batch_size=128, lr=2e-3,
             weight_decay=0.05, warmup=1., schedule='linear', label_smoothing=0.1, crop='pad', augment='batch')
-
-# %% ../nbs/17_report.ipynb #49001dd2
-_VIT_ARGS = inspect.signature(VisionTransformer).parameters  # a ViT's options and their defaults
-
-class ResNetClassifier(nn.Module):
-    "Experiment (a)'s CNN: BiT's ResNet (notebook 07), global average pooling and a linear head."
-    def __init__(self, layers:tuple=(3, 4, 4), # bottleneck blocks per stage
-                 width:int=32, # the root's channels (a multiple of 32: GroupNorm's groups); stages have 4x, 8x, 16x
-                 img_size:int=32, in_chans:int=3, num_classes:int=10, drop_rate:float=0.,
-                 **vit_only, # what `new_model` passes for a ViT (global_pool, pos_embed, ...): only at its defaults
-                ):
-        super().__init__()
-        if odd := {k: v for k, v in vit_only.items() if k not in _VIT_ARGS or v != _VIT_ARGS[k].default}:
-            raise ValueError(f"{odd} shape a ViT: a ResNet has no [class] token, position embeddings or attention. "
-                             "Leave the ViT's options at their defaults.")
-        self.backbone = ResNetV2(tuple(layers), in_chans, width)
-        self.drop, self.head = nn.Dropout(drop_rate), nn.Linear(self.backbone.out_chans, num_classes)
-        nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
-        self.config = dict(arch='resnet', layers=tuple(layers), width=width, img_size=img_size, in_chans=in_chans,
-                           num_classes=num_classes, drop_rate=drop_rate)  # what rebuilds it
-
-    def forward(self, x:torch.Tensor) -> torch.Tensor: # (B, C, H, W) -> logits (B, classes)
-        return self.head(self.drop(self.backbone(x).mean(dim=(2, 3))))
-
-architectures['resnet'] = ResNetClassifier
-presets['resnet_micro_32'] = dict(arch='resnet', layers=(3, 4, 4), width=32, img_size=32, num_classes=10)
 
 # %% ../nbs/17_report.ipynb #5e7c3848
 SIZES = (10, 30, 100)  # experiment (a)'s training sets, in % of the 45,000 images
