@@ -11,7 +11,7 @@ class BuildWithCourse(build_py):
         super().run()
         out = Path(self.build_lib)/'vit_nbdev'/'course'
         out.mkdir(parents=True, exist_ok=True)
-        for path in sorted(Path('nbs').glob('[0-9][0-9]_*.ipynb')):
+        for path in sorted(Path('nbs').glob('[0-9][0-9]*_*.ipynb')):
             nb = json.loads(path.read_text())
             for cell in nb['cells']:
                 if cell['cell_type'] == 'code': cell['outputs'], cell['execution_count'] = [], None

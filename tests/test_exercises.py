@@ -7,7 +7,7 @@ import pytest
 from vit_nbdev.exercises import EXERCISES, ExerciseFailed, write_exercises, solutions, lesson_module, notebook_scope
 
 NBS = Path(__file__).parents[1]/'nbs'
-COURSE = {p.name: json.loads(p.read_text()) for p in sorted(NBS.glob('[0-9][0-9]_*.ipynb'))}
+COURSE = {p.name: json.loads(p.read_text()) for p in sorted(NBS.glob('[0-9][0-9]*_*.ipynb'))}
 LESSONS = {n: lesson_module(nb) for n, nb in COURSE.items()}  # the course's checks: importing them fills EXERCISES
 SOLVED = [(n, gid, src) for n, nb in COURSE.items() for gid, src in solutions(nb)]
 

@@ -6,13 +6,14 @@ ROOT = Path(__file__).parents[1]
 OPTIONAL = {'ipywidgets'}  # optional dependencies may be imported where they are used
 
 def notebooks() -> dict:
-    "module name -> (notebook number, notebook file name), from each notebook's default_exp."
+    "module name -> (place in the reading order, notebook file name), from each notebook's default_exp."
     out = {}
-    for nb in sorted((ROOT/'nbs').glob('[0-9][0-9]_*.ipynb')):
+    for nb in sorted((ROOT/'nbs').glob('[0-9][0-9]*_*.ipynb')):  # 01a_checks reads after 01 and before 02
         for c in json.loads(nb.read_text())['cells']:
             m = re.search(r'#\|\s*default_exp\s+(\S+)', ''.join(c['source']))
             if m:
-                out[m.group(1)] = (int(nb.name[:2]), nb.name)
+                num, sub = re.match(r'(\d\d)([a-z]?)_', nb.name).groups()
+                out[m.group(1)] = ((int(num), sub), nb.name)
                 break
     return out
 
@@ -33,7 +34,7 @@ def modules():
 def test_every_module_has_its_notebook_of_the_same_name():
     nbs = notebooks()
     assert sorted(p.stem for p in modules()) == sorted(nbs)
-    for name, (num, file) in nbs.items(): assert file == f'{num:02d}_{name}.ipynb', (name, file)
+    for name, ((num, sub), file) in nbs.items(): assert file == f'{num:02d}{sub}_{name}.ipynb', (name, file)
 
 def test_imports_follow_reading_order():
     nbs = notebooks()
@@ -103,6 +104,6 @@ def test_each_course_module_has_its_notebook_beside_the_idea_it_checks():
     lessons = {p.stem for p in (ROOT/'vit_nbdev'/'lessons').glob('*.py') if not p.name.startswith('_')}
     assert lessons, 'no course modules found'
     for name in lessons:
-        num, _ = nbs[name]
-        nb = ROOT/'nbs'/'lessons'/f'{num:02d}_{name}.ipynb'
+        (num, sub), _ = nbs[name]
+        nb = ROOT/'nbs'/'lessons'/f'{num:02d}{sub}_{name}.ipynb'
         assert f'default_exp lessons.{name}' in nb.read_text(), nb

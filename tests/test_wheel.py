@@ -19,7 +19,7 @@ def test_wheel_installs_and_runs(tmp_path):
     shipped = sorted(str(p.relative_to(ROOT)) for p in (ROOT/'vit_nbdev'/'weights').rglob('*') if p.is_file())
     assert shipped and shipped == sorted(n for n in names if n.startswith('vit_nbdev/weights/'))
     assert not any(n.startswith(('nbs/', 'tests/')) for n in names)
-    course = sorted(p.name for p in (ROOT/'nbs').glob('[0-9][0-9]_*.ipynb'))  # shipped for `vit-nbdev exercises`
+    course = sorted(p.name for p in (ROOT/'nbs').glob('[0-9][0-9]*_*.ipynb'))  # shipped for `vit-nbdev exercises`
     assert sorted(n.split('/')[-1] for n in names if n.startswith('vit_nbdev/course/')) == course
     with zipfile.ZipFile(whl) as z:
         nb = json.loads(z.read('vit_nbdev/course/02_patches.ipynb'))

@@ -23,7 +23,7 @@ from torchvision.transforms import v2
 from PIL import Image
 from safetensors.torch import load_file, save_file
 from .images import resize_center_crop, normalize, pil_to_rgb
-from .patches import check_choice
+from .checks import check_choice
 
 # %% ../nbs/08_data.ipynb #8973b043
 class ImageDataset(Dataset):

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .patches import check_images, check_img_size
+from .checks import check_images, check_img_size
 
 # %% ../nbs/03_embedding.ipynb #25331638
 class PatchEmbed(nn.Module):

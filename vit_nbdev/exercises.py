@@ -247,7 +247,7 @@ def write_exercises(out:str|Path, # the folder to write into (made if missing)
                    ) -> list: # the files written
     "Write the students' notebooks, and `teacher_key.md` with the solutions, into `out`, overwriting nothing."
     src, out = course_dir(), Path(out)
-    names = names or sorted(p.name for p in src.glob('[0-9][0-9]_*.ipynb'))
+    names = names or sorted(p.name for p in src.glob('[0-9][0-9]*_*.ipynb'))
     if (missing := [n for n in names if not (src/n).exists()]):
         raise FileNotFoundError(f"No course notebook {', '.join(missing)} in {src}: names are like 02_patches.ipynb")
     paths = [out/n for n in names] + [out/'teacher_key.md']

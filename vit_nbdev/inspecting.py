@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torchvision.transforms.v2 import functional as TF
 from .images import normalize, load_image, sample_images, resize_center_crop, check_finite, PREPROCESSING
-from .patches import check_choice, check_images
+from .checks import check_choice, check_images
 from .embedding import pos_embed_similarity, show_pos_embed_similarity
 
 # %% ../nbs/12_inspecting.ipynb #110ead63

@@ -11,7 +11,8 @@ __all__ = ['TARGETS', 'colour_classes', 'mpp_targets', 'corrupt', 'MaskedPatchPr
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .patches import patchify, check_choice
+from .checks import check_choice
+from .patches import patchify
 
 # %% ../nbs/14_mpp.ipynb #01e6040b
 TARGETS = {'mean_colour': 'the 3-bit mean colour: 1 of 512 classes',

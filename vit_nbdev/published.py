@@ -25,7 +25,7 @@ from huggingface_hub.errors import (EntryNotFoundError, LocalEntryNotFoundError,
                                     RepositoryNotFoundError, HFValidationError, HfHubHTTPError)
 from safetensors.torch import save_file
 from scipy import ndimage
-from .patches import check_choice, check_number, check_img_size
+from .checks import check_choice, check_number, check_img_size
 from .model import presets, build_model
 from .hybrid import ResNetV2
 from torchvision.models import ViT_B_16_Weights
