@@ -24,14 +24,14 @@ def attention(q:torch.Tensor, # queries (..., N, D_h)
 
 # %% ../nbs/04_attention.ipynb #8b100f2f
 class Attention(nn.Module):
-    "Multi-head self-attention, eq. (8), with one qkv projection; fused, or explicit with the weights."
+    "Multi-head self-attention, eq. (8), with one qkv projection: the fused kernel, or eqs. (6)-(7) as written."
     def __init__(self,
                  dim:int, # D
                  num_heads:int=8, # k; each head has D_h = D / k
                  qkv_bias:bool=True, # biases on q, k, v
                  attn_drop:float=0., # dropout on attention weights
                  proj_drop:float=0., # dropout after the output projection
-                 fused_attn:bool=True, # use F.scaled_dot_product_attention when no weights are asked for
+                 fused_attn:bool=True, # F.scaled_dot_product_attention; False: `attention`, eqs. (6)-(7) as written
                 ):
         super().__init__()
         if dim % num_heads: raise ValueError(f"dim {dim} must be divisible by num_heads {num_heads} (D_h = D / k).")
@@ -46,12 +46,6 @@ class Attention(nn.Module):
         B, N, D = x.shape
         return self.qkv(x).reshape(B, N, 3, self.num_heads, D // self.num_heads).permute(2, 0, 3, 1, 4).unbind(0)
 
-    def attend(self, q, k, v, return_attn:bool=False) -> tuple: # (A v, A or None), per head
-        "Eqs. (6)-(7) in every head: the fused kernel, or the explicit path when the weights are wanted."
-        p = self.attn_drop if self.training else 0.
-        if self.fused_attn and not return_attn: return F.scaled_dot_product_attention(q, k, v, dropout_p=p), None
-        return attention(q, k, v, p)
-
     def merge_heads(self, x:torch.Tensor, # the heads' outputs (B, k, Q, D_h)
                    ) -> torch.Tensor: # (B, Q, D)
         "Eq. (8): concatenate the heads, then the output projection U_msa (and dropout)."
@@ -59,14 +53,10 @@ class Attention(nn.Module):
         return self.proj_drop(self.proj(x.transpose(1, 2).reshape(B, Q, k * Dh)))
 
     def forward(self, x:torch.Tensor, # (B, N, D)
-                return_attn:bool=False, # also return the attention weights
-               ) -> tuple: # output (B, N, D), and the weights (B, k, N, N) or None
+                queries:int|None=None, # only the first `queries` tokens ask (every token gives a key and a value)
+               ) -> torch.Tensor: # (B, N, D), or (B, queries, D)
         q, k, v = self.split_heads(x)
-        out, A = self.attend(q, k, v, return_attn)
-        return self.merge_heads(out), A
-
-    def forward_class_token(self, x:torch.Tensor, # (B, N, D)
-                           ) -> torch.Tensor: # (B, 1, D): the first token's output
-        "The output of the first token ([class]) alone: every token gives a key and a value, only the first a query."
-        q, k, v = self.split_heads(x)
-        return self.merge_heads(self.attend(q[:, :, :1], k, v)[0])
+        q = q if queries is None else q[:, :, :queries]
+        p = self.attn_drop if self.training else 0.
+        out = F.scaled_dot_product_attention(q, k, v, dropout_p=p) if self.fused_attn else attention(q, k, v, p)[0]
+        return self.merge_heads(out)

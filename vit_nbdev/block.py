@@ -36,7 +36,7 @@ class Block(nn.Module):
                  qkv_bias:bool=True, # biases on q, k, v
                  drop:float=0., # dropout after dense layers (not qkv)
                  attn_drop:float=0., # dropout on attention weights
-                 fused_attn:bool=True, # fused attention unless weights are asked for
+                 fused_attn:bool=True, # the fused attention kernel; False: eqs. (6)-(7) as written
                  norm_eps:float=1e-6, # LayerNorm's epsilon: 1e-6 in the reference code (Hugging Face's configs: 1e-12)
                 ):
         super().__init__()
@@ -46,14 +46,6 @@ class Block(nn.Module):
         self.mlp = Mlp(dim, int(dim * mlp_ratio), drop)
 
     def forward(self, z:torch.Tensor, # z_{l-1}, (B, N, D)
-                return_attn:bool=False, # also return the attention weights
-               ) -> tuple: # z_l (B, N, D), and the weights (B, k, N, N) or None
-        a, A = self.attn(self.norm1(z), return_attn)
-        z = a + z  # eq. (2)
-        return self.mlp(self.norm2(z)) + z, A  # eq. (3)
-
-    def forward_class_token(self, z:torch.Tensor, # z_{l-1}, (B, N, D)
-                           ) -> torch.Tensor: # z_l for the first token alone, (B, 1, D)
-        "Eqs. (2) and (3) for the first token ([class]) alone."
-        z0 = self.attn.forward_class_token(self.norm1(z)) + z[:, :1]  # eq. (2)
-        return self.mlp(self.norm2(z0)) + z0  # eq. (3)
+               ) -> torch.Tensor: # z_l, (B, N, D)
+        z = self.attn(self.norm1(z)) + z  # eq. (2)
+        return self.mlp(self.norm2(z)) + z  # eq. (3)

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .checks import check_images, check_img_size
+from .checks import check_img_size
 
 # %% ../nbs/03_embedding.ipynb #25331638
 class PatchEmbed(nn.Module):
@@ -31,20 +31,8 @@ class PatchEmbed(nn.Module):
         self.grid_size = (img_size // patch_size,) * 2
         self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
 
-    def check(self, x:torch.Tensor):
-        "Clear errors for images of the wrong size, channels or dtype."
-        check_images(x, self.patch_size, self.in_chans)
-        if not x.is_floating_point():
-            raise ValueError(f"Expected float pixels, got {x.dtype}: "
-                             "scale uint8 images to [-1, 1] with `normalize` first.")
-        w = self.proj.weight
-        if x.dtype != w.dtype and not torch.is_autocast_enabled(x.device.type):  # autocast casts them itself
-            raise TypeError(f"The images are {x.dtype} but the model's weights {w.dtype}: convert one to the other, "
-                            f"x.to({w.dtype}) (or model.to({x.dtype})).")
-
     def forward(self, x:torch.Tensor, # images (B, C, H, W), H and W multiples of P
-               ) -> torch.Tensor: # patch embeddings (B, N, D)
-        self.check(x)
+               ) -> torch.Tensor: # patch embeddings (B, N, D); the model checks x first (notebook 01a)
         return self.proj(x).flatten(2).transpose(1, 2)
 
 # %% ../nbs/03_embedding.ipynb #bfad40c7

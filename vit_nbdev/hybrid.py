@@ -104,7 +104,6 @@ class HybridEmbed(PatchEmbed):
 
     def forward(self, x:torch.Tensor, # images (B, C, H, W), H and W multiples of the stride x P
                ) -> torch.Tensor: # (B, N, D)
-        self.check(x)
         return self.proj(self.backbone(x)).flatten(2).transpose(1, 2)
 
 # %% ../nbs/07_hybrid.ipynb #5676cdf4

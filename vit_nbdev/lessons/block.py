@@ -1,4 +1,4 @@
-"""The course's checks of the exercise in [Encoder block](../05_block.ipynb): the reference, the cases and the mistakes each one names.
+"""The checks of notebook 05's exercise: the reference, the cases, the mistakes each names.
 
 Docs: https://vit-nbdev.github.io/vit_nbdev/lessons/block.html.md"""
 
@@ -24,11 +24,10 @@ def _block_parts(B, N, D, heads, seed):  # z and the four sub-layers of a random
         for ln in (blk.norm1, blk.norm2):
             ln.weight.copy_(1 + 0.5 * torch.randn(D, generator=g))
             ln.bias.copy_(0.5 * torch.randn(D, generator=g))
-    return torch.randn(B, N, D, generator=g) * 2 + 1, blk.norm1, lambda x: blk.attn(x)[0], blk.norm2, blk.mlp
+    return torch.randn(B, N, D, generator=g) * 2 + 1, blk.norm1, blk.attn, blk.norm2, blk.mlp
 
 def _block(z, norm1, attn, norm2, mlp):  # Block.forward itself, on these four sub-layers
-    parts = SimpleNamespace(norm1=norm1, attn=lambda x, _: (attn(x), None), norm2=norm2, mlp=mlp)
-    return Block.forward(parts, z)[0]
+    return Block.forward(SimpleNamespace(norm1=norm1, attn=attn, norm2=norm2, mlp=mlp), z)
 
 def _post_norm(z, norm1, attn, norm2, mlp):
     z = norm1(z + attn(z))

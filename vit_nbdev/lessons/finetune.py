@@ -1,4 +1,4 @@
-"""The course's checks of the exercises in [Fine-tuning at higher resolution](../11_finetune.ipynb): the reference, the cases and the mistakes each one names.
+"""The checks of notebook 11's exercises: the reference, the cases, the mistakes each names.
 
 Docs: https://vit-nbdev.github.io/vit_nbdev/lessons/finetune.html.md"""
 

@@ -1,4 +1,4 @@
-"""The course's checks of the exercises in [Inspecting the Vision Transformer](../12_inspecting.ipynb): the reference, the cases and the mistakes each one names.
+"""The checks of notebook 12's exercises: the reference, the cases, the mistakes each names.
 
 Docs: https://vit-nbdev.github.io/vit_nbdev/lessons/inspecting.html.md"""
 

@@ -1,4 +1,4 @@
-"""The course's checks of the exercise in [The Vision Transformer](../06_model.ipynb): the reference, the cases and the mistakes each one names.
+"""The checks of notebook 06's exercise: the reference, the cases, the mistakes each names.
 
 Docs: https://vit-nbdev.github.io/vit_nbdev/lessons/model.html.md"""
 

@@ -1,4 +1,4 @@
-"""The course's checks of the exercises in [Self-supervision: masked patch prediction](../14_mpp.ipynb): the reference, the cases and the mistakes each one names.
+"""The checks of notebook 14's exercises: the reference, the cases, the mistakes each names.
 
 Docs: https://vit-nbdev.github.io/vit_nbdev/lessons/mpp.html.md"""
 

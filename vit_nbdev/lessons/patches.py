@@ -1,4 +1,4 @@
-"""The course's checks of the exercise in [Patches](../02_patches.ipynb): the reference, the cases and the mistakes each one names.
+"""The checks of notebook 02's exercise: the reference, the cases, the mistakes each names.
 
 Docs: https://vit-nbdev.github.io/vit_nbdev/lessons/patches.html.md"""
 
