@@ -6,8 +6,8 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/checkpoint.html.md"""
 
 # %% auto #0
 __all__ = ['DISK_ERRORS', 'EXPORTED', 'free_mb', 'disk_errors', 'atomic_write', 'save_checkpoint', 'model_config',
-           'load_checkpoint', 'load_weights', 'load_state', 'read_history', 'RunFolder', 'latest_checkpoint',
-           'check_export_dest', 'export', 'pretrained_path', 'pretrained']
+           'load_checkpoint', 'load_weights', 'load_state', 'read_history', 'lock_folder', 'RunFolder',
+           'latest_checkpoint', 'check_export_dest', 'export', 'pretrained_path', 'pretrained']
 
 # %% ../nbs/09_checkpoint.ipynb #d65e7e8e
 import contextlib, csv, errno, io, json, os, shutil, socket, sys, time
@@ -21,7 +21,7 @@ from safetensors import SafetensorError
 from safetensors.torch import save_file, load_file
 from .model import build_model
 
-# %% ../nbs/09_checkpoint.ipynb #fb9e9f87
+# %% ../nbs/09_checkpoint.ipynb #c63d8947
 def _fsync(path:Path):
     "Flush a file's or a folder's data to the disk."
     fd = os.open(path, os.O_RDONLY)
@@ -54,6 +54,7 @@ def disk_errors(path:Path, # what is being written
         raise RuntimeError(f"Cannot write {path}: {DISK_ERRORS[e.errno]}.{need} {fix}; what was written before is "
                            "intact.") from None
 
+# %% ../nbs/09_checkpoint.ipynb #51de545e
 def atomic_write(path:Path, text:str):
     "Write a text file through a temporary file and a rename, so readers see the old or the new content."
     path = Path(path)
@@ -66,6 +67,7 @@ def atomic_write(path:Path, text:str):
         os.replace(tmp, path)
     _fsync(path.parent)
 
+# %% ../nbs/09_checkpoint.ipynb #56c0931c
 def save_checkpoint(path:str|Path, # the checkpoint folder to write
                     model:nn.Module, # the model (unwrapped from DDP), with its `config`
                     meta:dict|None=None, # more JSON-able facts to keep, e.g. {'classes': [...]}
@@ -159,12 +161,38 @@ def load_state(path:str|Path, # .safetensors, or .pth / .pt / .bin (read with we
         if isinstance(sd, dict) and isinstance(sd.get(k), dict): sd = sd[k]
     return sd
 
-# %% ../nbs/09_checkpoint.ipynb #2f26779b
+# %% ../nbs/09_checkpoint.ipynb #18007a94
 def read_history(run:str|Path, # a folder with metrics.csv
                 ) -> list: # one dict per row
     "The rows of a run's metrics.csv, with numbers as numbers."
     with open(Path(run)/'metrics.csv') as f: return [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
 
+# %% ../nbs/09_checkpoint.ipynb #01388dc4
+def lock_folder(path:Path, # a run folder, made if missing
+               ):
+    "An OS lock on `path`/.lock, naming this process in it; the kernel releases it if the process dies."
+    with disk_errors(path/'.lock'):  # a read-only disk is found now, not after an epoch
+        path.mkdir(parents=True, exist_ok=True)
+        lock = open(path/'.lock', 'a+')
+    try:
+        if fcntl is not None: fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        owner = lock.read().strip() or 'another process'
+        lock.close()
+        if owner.startswith(f'pid {os.getpid()} '):
+            raise RuntimeError(f"{path} is held by this process ({owner}), by a run that stopped with an "
+                               "error: call that RunFolder's release(), or restart the kernel.") from None
+        raise RuntimeError(f"{path} is in use by {owner}, training into it. Wait for it to finish, "
+                           "or choose another --out.") from None
+    with disk_errors(path/'.lock'):
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"pid {os.getpid()} on {socket.gethostname()} (since {time.strftime('%Y-%m-%d %H:%M:%S')})")
+        lock.flush()
+    return lock
+
+# %% ../nbs/09_checkpoint.ipynb #cedc6974
 class RunFolder:
     "A training run's folder: checkpoints/step-NNNNNNNN (the newest `keep`), checkpoints/latest, metrics.csv."
     def __init__(self, path:str|Path, keep:int=2):
@@ -180,42 +208,19 @@ class RunFolder:
         for junk in [*self.checkpoints.glob('.step-*'), *self.checkpoints.glob('.trash-*')]:
             shutil.rmtree(junk, ignore_errors=True)
 
-    def check_new(self):
-        "Refuse to start a run in a folder that holds one."
-        if self.latest():
-            raise FileExistsError(f"{self.path} already holds a run. Pass --resume to continue it, "
-                                  "or choose another --out.")
-
     def claim(self, new:bool=True, # the run starts here: refuse a folder that holds one
               need_mb:float=0, # the space one checkpoint of the run needs: refuse a disk with less
              ):
         "Own the folder while training: an OS lock that the kernel releases if the process dies."
         if self.path.exists() and not self.path.is_dir():
             raise FileExistsError(f"--out {self.path} is a file, not a folder: choose a folder for the run.")
-        if new: self.check_new()
+        if new and self.latest():
+            raise FileExistsError(f"{self.path} already holds a run. Pass --resume to continue it, "
+                                  "or choose another --out.")
         if need_mb > free_mb(self.path):
             raise RuntimeError(f"{self.path}: a checkpoint of this run needs about {need_mb:.0f} MB, and "
                                f"{free_mb(self.path):.0f} MB are free there. Free space or choose another --out.")
-        with disk_errors(self.path/'.lock'):  # a read-only disk is found now, not after an epoch
-            self.path.mkdir(parents=True, exist_ok=True)
-            lock = open(self.path/'.lock', 'a+')
-        try:
-            if fcntl is not None: fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.seek(0)
-            owner = lock.read().strip() or 'another process'
-            lock.close()
-            if owner.startswith(f'pid {os.getpid()} '):
-                raise RuntimeError(f"{self.path} is held by this process ({owner}), by a run that stopped with an "
-                                   "error: call that RunFolder's release(), or restart the kernel.") from None
-            raise RuntimeError(f"{self.path} is in use by {owner}, training into it. Wait for it to finish, "
-                               "or choose another --out.") from None
-        self._lock = lock
-        with disk_errors(self.path/'.lock'):
-            lock.seek(0)
-            lock.truncate()
-            lock.write(f"pid {os.getpid()} on {socket.gethostname()} (since {time.strftime('%Y-%m-%d %H:%M:%S')})")
-            lock.flush()
+        self._lock = lock_folder(self.path)
 
     def release(self):
         "Give the folder up (the end of the process does it too)."

@@ -93,12 +93,13 @@ class Mistake:
 EXERCISES = {}  # name -> Exercise: every exercise of the course, filled as the modules are imported
 ATTEMPTS = {}  # name -> failed tries in this session: the rung of the hint ladder
 
-# %% ../nbs/00_exercises.ipynb #f7934e2b
+# %% ../nbs/00_exercises.ipynb #ec9a007b
 def _copy(args:tuple) -> tuple: # fresh arguments for each call: a function that changes its input changes no other's
     return tuple(a.clone() if isinstance(a, torch.Tensor) else copy.deepcopy(a) for a in args)
 
 def _first_line(e:Exception) -> str: return (str(e).strip().splitlines() or [''])[0][:200]
 
+# %% ../nbs/00_exercises.ipynb #cc9e9b6f
 class Exercise:
     "An exercise: `check(fn)` runs `fn` on the cases, against the reference, naming mistakes and giving hints."
     def __init__(self, name:str, # what the student writes, e.g. 'patchify'

@@ -15,7 +15,7 @@ from ..exercises import Exercise, Mistake, differ
 from ..embedding import resample_pos_embed
 from ..model import VisionTransformer
 
-# %% ../../nbs/lessons/11_finetune.ipynb #717264ad
+# %% ../../nbs/lessons/11_finetune.ipynb #b829f38e
 def _grid_image(pos_embed, grid):  # the patch part of (1, 1 + N, D) as an image (1, D, rows, cols)
     return pos_embed[:, 1:].reshape(1, *grid, -1).permute(0, 3, 1, 2)
 
@@ -43,6 +43,7 @@ def _whole_sequence_1d(got, args):  # the result is a 1-D interpolation of the w
 def _pos_embed(grid, D, seed):
     return torch.randn(1, 1 + grid[0] * grid[1], D, generator=torch.Generator().manual_seed(seed))
 
+# %% ../../nbs/lessons/11_finetune.ipynb #fedc0908
 check_resize_pos_embed = Exercise('resize_pos_embed', lambda pe, old, new: resample_pos_embed(pe, new, old, 1),
     cases=[('every patch embedding (0, 1, 2), [class] (-1, -1, -1): 2 x 2 -> 3 x 3 repeats them',
             lambda: (torch.tensor([[-1., -1, -1]] + [[0., 1, 2]] * 4)[None], (2, 2), (3, 3))),
@@ -85,7 +86,7 @@ check_resize_pos_embed = Exercise('resize_pos_embed', lambda pe, old, new: resam
            "Which axis of the patch rows is the channel axis of the image you interpolate, and where does "
            "F.interpolate expect it?"])
 
-# %% ../../nbs/lessons/11_finetune.ipynb #df7919ce
+# %% ../../nbs/lessons/11_finetune.ipynb #211f583e
 def _tiny_vit(seed, **kw):  # a small ViT with a random ("trained") head, the same for the same seed
     with torch.random.fork_rng():
         torch.manual_seed(seed)
@@ -127,6 +128,7 @@ def _judge_head(got, args):
 def _head_is(got, test):  # the head is a linear layer, and test(head) holds
     return isinstance(h := _head_layer(got), nn.Linear) and bool(test(h))
 
+# %% ../../nbs/lessons/11_finetune.ipynb #91f3c3fd
 check_new_head = Exercise('new_head', lambda model, K: model.reset_classifier(K),
     cases=[('a tiny ViT (32 px, P = 8, D = 32, L = 1), 10 classes -> 5', lambda: (_tiny_vit(0, num_classes=10), 5)),
            ('a tiny ViT with a pre-training head (tanh pre-logits of 48), 10 classes -> 3',

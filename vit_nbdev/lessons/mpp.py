@@ -72,7 +72,7 @@ check_colour_target = Exercise('colour_target', lambda x, P: mpp_targets(x, P, '
            "class = 64 level_red + 8 level_green + level_blue.",
            "Which comes first, the mean or the quantisation? What level does v = 0.99 get, and v = 0.01?"])
 
-# %% ../../nbs/lessons/14_mpp.ipynb #5d8f926a
+# %% ../../nbs/lessons/14_mpp.ipynb #e2117419
 def _embeddings(B, N, D, seed, dtype=torch.float32):  # seeds torch's global generator too: the draws are repeatable
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
@@ -92,6 +92,7 @@ def _fixed_source(swapped, same, N):  # most replacements from one position, or 
     most = lambda t: int(t.unique(return_counts=True)[1].max())
     return len(swapped) >= 20 and max(most(src % N), most(src - swapped)) > len(swapped) / 2
 
+# %% ../../nbs/lessons/14_mpp.ipynb #d2c855ac
 def _judge_corrupt(got, args):
     z, m, ratio, probs = args
     B, N, D = z.shape
@@ -124,6 +125,7 @@ def _judge_corrupt(got, args):
     if _fixed_source(swapped, same, N):
         return "most replaced patches take the embedding at the same place: the other patch should be a random one"
 
+# %% ../../nbs/lessons/14_mpp.ipynb #c555efad
 def _not_random_other(got, args):  # replaced by itself (so counted as unchanged), or always from the same place
     kept, masked, swapped, same = _outcome(got, args)
     chosen, (z, m, ratio, probs) = got[1], args
@@ -135,6 +137,7 @@ def _uneven(got, args): return len(got[1].sum(1).unique()) > 1  # images with di
 
 def _total(args): return len(args[0]) * round(args[2] * args[0].shape[1])  # chosen patches in the batch
 
+# %% ../../nbs/lessons/14_mpp.ipynb #b3030503
 check_corrupt = Exercise('corrupt', corrupt,
     cases=[('probs (1, 0, 0): every chosen patch becomes [mask]; z (8, 16, 3)',
             lambda: (*_embeddings(8, 16, 3, seed=0), 0.5, (1., 0., 0.))),
