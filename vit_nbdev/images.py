@@ -6,9 +6,10 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/images.html.md"""
 
 # %% auto #0
 __all__ = ['PREPROCESSING', 'sample_images', 'check_finite', 'pil_to_rgb', 'resize_center_crop', 'load_image', 'normalize',
-           'denormalize', 'to_display', 'show_images']
+           'denormalize', 'to_display', 'show_images', 'shipped_weights']
 
 # %% ../nbs/01_images.ipynb #ba681596
+from importlib import resources
 from pathlib import Path
 from difflib import get_close_matches
 import matplotlib
@@ -18,6 +19,7 @@ import skimage
 import torch
 from PIL import Image
 from torchvision.transforms.v2 import functional as TF
+from safetensors.torch import load_file
 
 # %% ../nbs/01_images.ipynb #18da5dae
 def sample_images() -> dict:
@@ -115,3 +117,10 @@ def show_images(imgs:list, # images, uint8 or in [-1, 1], each (3, H, W)
         ax.axis('off')
         if titles: ax.set_title(titles[i])
     return axs[0]
+
+# %% ../nbs/01_images.ipynb #6eebfc76
+def shipped_weights(prefix:str='', # e.g. 'blocks.0.attn.': one part of the model, named as in timm's state dicts
+                   ) -> dict: # name without the prefix -> tensor
+    "The weights of the ViT that ships with the package (CIFAR-10, notebook 10), those whose names start with `prefix`."
+    sd = load_file(resources.files('vit_nbdev')/'weights'/'cifar10'/'model.safetensors')
+    return {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
