@@ -46,3 +46,12 @@ def test_hub_names_load_offline_from_the_cache(tmp_path):
     last = r.stderr.strip().splitlines()[-1]
     assert 'is not in the Hugging Face cache' in last and 'run this once with internet' in last, last
     assert 'pass the path of a local file or folder' in last
+
+def test_the_api_is_where_users_import_it():
+    "The formats live in vit_nbdev.formats (notebook 14b); what a user calls stays in vit_nbdev.published."
+    import vit_nbdev.formats as formats, vit_nbdev.published as published
+    for name in ('from_pretrained', 'save_pretrained', 'imagenet_classes', 'locate', 'resize_pos_embed', 'hub_folder'):
+        assert name in published.__all__, name
+    for name in ('Format', 'Source', 'FORMATS', 'detect_format', 'OURS', 'TIMM', 'HF', 'NPZ', 'config_from_state'):
+        assert name in formats.__all__, name
+    assert published.FORMATS is formats.FORMATS  # save_pretrained writes what the table holds
