@@ -19,7 +19,7 @@ from pathlib import Path
 import torch, torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 from vit_nbdev.model import create_model, presets
-from vit_nbdev.train import TrainConfig
+from vit_nbdev.config import TrainConfig
 from timing import interleaved
 
 PEAK_BF16 = {'H100': 989.4e12, 'H200': 989.4e12, 'A100': 312e12, 'L40S': 362e12, 'A10': 125e12}  # dense, per chip
@@ -93,7 +93,7 @@ def throughput(a):
         print(f"| {k} | {a.batch / s:.1f} | {flops * a.batch / s / 1e12:.2f} | {mfu} | {other / s:.3f} |")
 
 def cifar(a):
-    from vit_nbdev.cli import run_training
+    from vit_nbdev.run import run_training
     from vit_nbdev.inspecting import attention_weights, mean_attention_distance, patch_distances
     from vit_nbdev.data import load_dataset, split, transforms, loader
     name = a.model.replace('patch4', f'patch{a.patch}')

@@ -12,7 +12,8 @@ from pathlib import Path
 import torch
 from vit_nbdev.data import image_folder, split, decode_cache, transforms, loader, BatchAugment, BatchLoader
 from vit_nbdev.model import create_model
-from vit_nbdev.train import Classification, TrainConfig, make_optimizer, fast_bf16
+from vit_nbdev.config import TrainConfig
+from vit_nbdev.train import Classification, make_optimizer, fast_bf16
 
 def one_pass(batches, task, opt, steps:int) -> tuple: # (seconds in the pipeline, seconds in the steps)
     "Time `steps` training steps, split into waiting for the batch and computing on it."

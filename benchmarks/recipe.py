@@ -17,10 +17,11 @@ from dataclasses import fields, replace
 from pathlib import Path
 import torch
 from vit_nbdev.checkpoint import RunFolder, pretrained
-from vit_nbdev.cli import run_training
+from vit_nbdev.config import TrainConfig
+from vit_nbdev.train import Classification, new_model, resolution, steps_per_epoch, fast_bf16, machine
+from vit_nbdev.flops import run_flops
+from vit_nbdev.run import run_training
 from vit_nbdev.report import finished
-from vit_nbdev.train import (TrainConfig, Classification, new_model, resolution, run_flops, steps_per_epoch, fast_bf16,
-                             machine)
 
 ROWS = {  # name: the options it changes (each row is the shipped recipe plus these)
     'paper': {},

@@ -308,7 +308,7 @@ def test_attention_functions_given_another_grid():
         with pytest.raises(ValueError, match='are over 65 tokens, but a'): f()
 
 def test_python_config_of_the_wrong_type():
-    from vit_nbdev.train import recipe, TrainConfig
+    from vit_nbdev.config import recipe, TrainConfig
     with pytest.raises(ValueError, match=r"--epochs must be an integer at least 1, not '1'"):
         recipe('pretrain', epochs='1')
     with pytest.raises(ValueError, match=r"--lr must be a number above 0, not None"): TrainConfig(lr=None)

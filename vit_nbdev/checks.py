@@ -88,7 +88,7 @@ def check_number(name:str, # the option's name, for the message
                      f"not {value!r}.")
 
 # %% ../nbs/01a_checks.ipynb #b0e150ab
-# The allowed range of every numeric setting, a model's (notebook 06) and a training run's (notebook 10):
+# The allowed range of every numeric setting, a model's (notebook 06) and a training run's (notebook 09a):
 # (type, lowest, highest, lowest excluded, highest excluded), None for unbounded on that side.
 RANGES = {
     # a ViT's constructor arguments

@@ -10,17 +10,19 @@ __all__ = ['Claim', 'Verdict', 'BASE', 'SIZES', 'STEPS', 'BUDGETS', 'EXPERIMENTS
            'run_experiment', 'run_report', 'plot_report', 'arms_table', 'summary', 'main']
 
 # %% ../nbs/17_report.ipynb #607f37e1
-import argparse, json, math, time
-from dataclasses import dataclass, field, replace, asdict
+import argparse, json, math
+from dataclasses import dataclass, replace, asdict
 from pathlib import Path
 from typing import Literal
 import matplotlib.pyplot as plt
 import torch
 from .data import transforms, loader
 from .checkpoint import RunFolder, load_checkpoint, pretrained_path
-from .train import TrainConfig, load_data, run_flops, machine
+from .config import TrainConfig
+from .train import load_data, machine
+from .flops import run_flops
 from .inspecting import attention_weights, mean_attention_distance, patch_distances
-from .cli import run_training, make_task
+from .run import run_training, make_task
 
 # %% ../nbs/17_report.ipynb #f41b2107
 Claim = Literal['greater', 'similar']  # A beats B; A and B are alike
@@ -241,6 +243,7 @@ def _trend(ax, res:dict):
     ax.set_ylabel('mean attention distance (px)')
     ax.legend(fontsize=8)
 
+# %% ../nbs/17_report.ipynb #66be6f82
 def plot_report(results:dict) -> plt.Figure:
     "One panel per experiment, from the results alone."
     panels = [(k, {'a': _sizes, 'b': _budgets}.get(k, _trend if 'trend' in r else _bars)) for k, r in results.items()]
@@ -254,6 +257,7 @@ def plot_report(results:dict) -> plt.Figure:
     fig.tight_layout()
     return fig
 
+# %% ../nbs/17_report.ipynb #50741433
 def arms_table(results:dict) -> str:
     "Every arm's accuracy (with two standard errors), training images, FLOPs and minutes."
     rows = ["| | arm | val acc % | 2 se | images seen | PFLOPs | training min |", "|---|---|---|---|---|---|---|"]
