@@ -14,8 +14,8 @@ def test_wheel_installs_and_runs(tmp_path):
     with tarfile.open(sdist) as t: in_sdist = {n.split('/', 1)[1] for n in t.getnames() if '/' in n}
     assert {'pyproject.toml', 'setup.py', 'README.md', 'LICENSE', 'nbs/02_patches.ipynb'} <= in_sdist, in_sdist
     names = zipfile.ZipFile(whl).namelist()
-    modules = sorted(p.name for p in (ROOT/'vit_nbdev').glob('*.py'))
-    assert sorted(n.split('/')[1] for n in names if n.startswith('vit_nbdev/') and n.endswith('.py')) == modules
+    modules = sorted(str(p.relative_to(ROOT)) for p in (ROOT/'vit_nbdev').rglob('*.py'))  # the course's lessons too
+    assert sorted(n for n in names if n.startswith('vit_nbdev/') and n.endswith('.py')) == modules
     shipped = sorted(str(p.relative_to(ROOT)) for p in (ROOT/'vit_nbdev'/'weights').rglob('*') if p.is_file())
     assert shipped and shipped == sorted(n for n in names if n.startswith('vit_nbdev/weights/'))
     assert not any(n.startswith(('nbs/', 'tests/')) for n in names)
