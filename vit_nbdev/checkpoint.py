@@ -252,6 +252,7 @@ class RunFolder:
 
     def read_metrics(self) -> list: return read_history(self.path)
 
+# %% ../nbs/09_checkpoint.ipynb #c41a7e02
 def latest_checkpoint(path:str|Path) -> Path:
     "A checkpoint folder itself, or the latest checkpoint of a run folder."
     return RunFolder(path).latest() or Path(path)
