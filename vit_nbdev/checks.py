@@ -96,6 +96,8 @@ RANGES = {
     'embed_dim': (int, 1), 'depth': (int, 1), 'num_heads': (int, 1), 'mlp_ratio': (float, 0, None, True),
     'representation_size': (int, 1), 'drop_rate': (float, 0, 1, False, True),
     'attn_drop_rate': (float, 0, 1, False, True), 'norm_eps': (float, 0, None, True),
+    # the hybrid's ResNet (notebook 07)
+    'backbone_width': (int, 32), 'ws_eps': (float, 0, None, True), 'gn_eps': (float, 0, None, True),
     # a run's settings (img_size and representation_size take 0 there too: "the model's own", "none")
     'epochs': (int, 1), 'batch_size': (int, 1), 'lr': (float, 0, None, True), 'weight_decay': (float, 0),
     'warmup': (float, 0), 'grad_clip': (float, 0), 'label_smoothing': (float, 0, 1, False, True),

@@ -6,7 +6,7 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/published.html.md"""
 
 # %% auto #0
 __all__ = ['HUB_ERRORS', 'SaveFormat', 'hub_folder', 'locate', 'resize_pos_embed', 'imagenet_classes', 'from_pretrained',
-           'save_pretrained']
+           'reference_logit_change', 'save_pretrained']
 
 # %% ../nbs/15_published.ipynb #bbeb508f
 import json, os, re, shutil
@@ -14,6 +14,7 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import Literal
 import numpy as np
+import torch
 from torch import nn
 from huggingface_hub import hf_hub_download
 from huggingface_hub.errors import (EntryNotFoundError, LocalEntryNotFoundError, OfflineModeIsEnabled,
@@ -24,7 +25,7 @@ from .checks import check_choice, check_number
 from .model import presets, build_model
 from .images import PREPROCESSING
 from .checkpoint import load_weights
-from .formats import Format, FORMATS, detect_format, refuse_unknown
+from .formats import Format, FORMATS, detect_format, refuse, refuse_unknown, refuse_nonfinite, reference_numerics
 
 # %% ../nbs/15_published.ipynb #5e6c2fb9
 HUB_ERRORS = {  # huggingface_hub's exceptions -> ours, and what to say; the first that matches
@@ -88,7 +89,11 @@ def from_pretrained(name_or_path:str|Path, # a file or folder, or a Hub repo: 't
         if v is not None: check_number(name, v, int, low)
     fmt, source = detect_format(locate(name_or_path))
     sd, config, meta = fmt.read(source)
-    model, what = build_model({**config, **overrides}), f'{name_or_path} ({fmt.name})'
+    config, what = {**config, **overrides}, f'{name_or_path} ({fmt.name})'
+    refuse(what, [config.get('num_heads') is None and f"a width D = {config['embed_dim']}, not one of Table 1's, "
+                  "and no number of heads in its config"], "Pass num_heads= (heads leave no trace in the weights).")
+    refuse_nonfinite(sd, what)
+    model = build_model(config)
     refuse_unknown(set(sd) - set(model.state_dict()), what)
     load_weights(model, sd, what)
     classes, K = meta.get('classes'), model.config['num_classes']
@@ -104,6 +109,20 @@ def from_pretrained(name_or_path:str|Path, # a file or folder, or a Hub repo: 't
     return model.eval()
 
 # %% ../nbs/15_published.ipynb #737ff733
+@torch.no_grad()
+def reference_logit_change(model:nn.Module) -> float|None: # None: the model computes as the reference does
+    "How far the logits move when `model`'s weights are computed with the reference code's numerics."
+    ref = reference_numerics(model.config)
+    if all(model.config.get(k) == v for k, v in ref.items()): return None
+    p, c = next(model.parameters()), model.config
+    twin = build_model({**c, **ref}).to(p.device, p.dtype).eval()
+    twin.load_state_dict(model.state_dict())
+    x = torch.randn(2, c['in_chans'], c['img_size'], c['img_size'], generator=torch.Generator().manual_seed(0))
+    was = model.training
+    d = (model.eval()(x.to(p)) - twin(x.to(p))).abs().max().item()
+    model.train(was)
+    return d
+
 SaveFormat = Literal['hf', 'timm', 'npz']  # the FORMATS with a writer: Hugging Face's folder, timm's, the .npz
 
 def _remove(path:Path): shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
@@ -112,6 +131,7 @@ def save_pretrained(model:nn.Module, # our ViT
                     dest:str|Path, # a new folder ('hf', 'timm') or a new .npz file
                     format:SaveFormat='hf',
                     classes:list|None=None, # class names, kept in the config; default: the model's own, if known
+                    log=print, # where to say how the reference code's numerics change the logits ('npz')
                    ) -> Path:
     "Write `model` as a checkpoint that Hugging Face, timm or the reference code reads."
     check_choice('format', format, SaveFormat)
@@ -134,4 +154,8 @@ def save_pretrained(model:nn.Module, # our ViT
     except BaseException:
         _remove(tmp)
         raise
+    if format == 'npz' and (d := reference_logit_change(model)) is not None:
+        log(f"The reference code computes with {reference_numerics(model.config)}, this model with "
+            f"{ {k: model.config.get(k) for k in reference_numerics(model.config)} }: its logits move by up to {d:.1e} "
+            "there (measured on 2 random images).")
     return dest
