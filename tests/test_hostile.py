@@ -178,7 +178,7 @@ def test_config_and_weights_disagree(case):
 
 def test_latest_points_nowhere(case):
     (case/'run'/'checkpoints'/'latest').write_text('step-99999999')
-    refused(case, ['evaluate', case/'run'], 'No checkpoint at', 'step-99999999')
+    refused(case, ['evaluate', case/'run'], "names 'step-99999999', which is no checkpoint of this run", 'The newest')
 
 def test_damaged_optimizer_state_only_matters_to_resume(case, capsys):
     ts = latest(case)/'train_state.pt'

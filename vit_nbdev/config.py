@@ -147,6 +147,9 @@ def check_resume(cfg:TrainConfig, # the settings given now
                  source:dict|None=None, # the data's `fingerprint` now
                  log=print):
     "Refuse to resume a run with settings, a number of processes, classes or data other than its own."
+    if unknown := sorted(set(meta['train']) - {f.name for f in fields(TrainConfig)}):
+        raise ValueError(f"The run was saved with settings this version of vit_nbdev does not know: {unknown}. "
+                         "Resumed here, it would go on without them: upgrade vit_nbdev to resume it.")
     saved = {**asdict(TrainConfig()), **meta['train'], 'world': meta.get('world', 1)}  # fields added later: defaults
     given = {**asdict(cfg), 'world': world}
     diff = {k: (saved.get(k), v) for k, v in given.items() if k not in _NOT_RESULT and saved.get(k) != v}

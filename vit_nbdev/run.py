@@ -9,13 +9,14 @@ __all__ = ['OFFICIAL_TEST', 'make_task', 'run_training', 'evaluate_checkpoint']
 
 # %% ../nbs/14a_run.ipynb #104c2dae
 import sys
+from pathlib import Path
 import torch
 from torch import nn
 from .data import load_dataset, split, fingerprint, data_changes
-from .checkpoint import RunFolder, load_checkpoint, latest_checkpoint
+from .checkpoint import RunFolder, load_checkpoint, latest_checkpoint, no_latest
 from .config import TrainConfig, check_resume
-from .train import (distributed_setup, fast_bf16, set_attention, load_data, new_model, Classification,
-                             evaluate, train)
+from .train import (safe_print, distributed_setup, fast_bf16, set_attention, load_data, new_model,
+                             Classification, evaluate, train)
 from .finetune import from_checkpoint
 from .mpp import MaskedPatchPrediction
 
@@ -33,11 +34,14 @@ def run_training(cfg:TrainConfig, # the run's settings
     "Train, fine-tune (`cfg.init`) or resume (`cfg.resume`) the run `cfg` describes."
     rank, world, dev = distributed_setup(cfg.device)
     run = RunFolder(cfg.out, cfg.keep)
-    if cfg.resume and not run.latest(): raise FileNotFoundError(f"No run to resume in {run.path}.")
+    if cfg.resume and not run.latest(): raise FileNotFoundError(f"No run to resume: {no_latest(run.checkpoints)}")
+    if Path(cfg.data).is_dir() and Path(cfg.data).resolve() in [run.path.resolve(), *run.path.resolve().parents]:
+        raise ValueError(f"--out {run.path} lies inside --data {cfg.data}: the run would become a class of its own "
+                         "data. Choose an --out outside the data folder.")
     data = load_data(cfg)
     classes = data[0].classes
     torch.manual_seed(cfg.seed)  # the initialisation follows from the seed
-    state, log = None, print if rank == 0 else (lambda *a, **k: None)
+    state, log = None, safe_print if rank == 0 else (lambda *a, **k: None)
     if cfg.resume:
         model, meta, state = load_checkpoint(run.latest())
         if state is None: raise FileNotFoundError(

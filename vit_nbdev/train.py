@@ -8,11 +8,12 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/train.html.md"""
 __all__ = ['METRICS', 'make_optimizer', 'lr_factor', 'resolution', 'distributed_setup', 'fast_bf16', 'machine', 'set_attention',
            'patch_size_of', 'Task', 'Classification', 'evaluate', 'load_data', 'new_model', 'Progress',
            'steps_per_epoch', 'make_scheduler', 'run_meta', 'save_run', 'restore', 'wrap_ddp', 'check_replicas',
-           'check_low_res', 'epoch_batches', 'epoch_bar', 'start_line', 'train', 'plot_history']
+           'check_low_res', 'epoch_batches', 'epoch_bar', 'start_line', 'safe_print', 'holding', 'train',
+           'plot_history']
 
 # %% ../nbs/10_train.ipynb #f6ef6d77
 import math, os, platform, sys, time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, asdict, field
 from functools import partial
 from pathlib import Path
@@ -241,10 +242,11 @@ def run_meta(cfg:TrainConfig, tr, world:int, command:str, bf16:bool) -> dict:
 
 def save_run(run:RunFolder, model:nn.Module, meta:dict, opt, sched, prog:Progress, task:nn.Module,
              ema:WeightEMA|None=None):
-    "Checkpoint a run: the ViT's weights (with `ema`, their average) and config, and the state to resume exactly."
+    "Checkpoint a run: metrics.csv, the ViT's weights (with `ema`, their average), config and state to resume exactly."
     ts = {'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(), **prog.state(), 'task': task.extra_state(),
           'precision': meta['precision']}
     if ema: ts['own_weights'] = {k: v.detach().clone() for k, v in model.state_dict().items()}  # to go on training
+    if prog.history: run.write_metrics(prog.history)
     with ema.swapped(model) if ema else nullcontext():  # the checkpoint's model is the average: what was evaluated
         run.save(prog.step, model, {**meta, 'wall_time_min': round(ts['wall_s'] / 60, 2)}, ts)
     prog.tick = time.perf_counter()  # saving is not training time
@@ -312,6 +314,31 @@ def start_line(cfg, tr, va, model, spe, world, dev, bf16, step, started_in:str|N
             f"{sum(p.numel() for p in model.parameters()):,} parameters; {spe} steps per epoch x {cfg.epochs} epochs"
             f"{procs} on {dev} in {now}{resuming}")
 
+# %% ../nbs/10_train.ipynb #c10f0001
+def safe_print(*args, **kw):
+    "`print`, except that output that cannot be written (a closed pipe, a full device) is dropped: a run goes on."
+    try: print(*args, **kw, flush=True)
+    except OSError:  # later lines, and Python's last flush at exit, go nowhere instead of failing again
+        with suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+@contextmanager
+def holding(run:RunFolder, rank:int, new:bool, # rank 0 claims the folder: for a new run, or a resumed one
+            need_mb:float, # the space a checkpoint needs
+            command:str='', log=print): # the command line that started the run
+    "Hold the run folder for the run's life; Ctrl-C (or SIGTERM in the CLI): one line on how to resume, re-raised."
+    if rank == 0: run.claim(new=new, need_mb=need_mb)
+    try: yield
+    except KeyboardInterrupt:
+        try: ck = run.latest()
+        except (OSError, ValueError): ck = None
+        again = command if '--resume' in command.split() else f'{command} --resume'
+        how = f"to resume: {again}" if command else "to resume: the same settings, with --resume"
+        log(f"\nInterrupted. The last checkpoint is {ck}; {how}" if ck else
+            "\nInterrupted before the first checkpoint: nothing to resume; start the run again.")
+        raise
+    finally: run.release()
+
 # %% ../nbs/10_train.ipynb #7160df69
 def train(task:nn.Module, # a task (see `Task`) holding the ViT in `task.model`
           data:tuple, # (train, valid) ImageDatasets
@@ -321,56 +348,56 @@ def train(task:nn.Module, # a task (see `Task`) holding the ViT in `task.model`
          ) -> list: # one dict of metrics per epoch
     "Train `task` on `data` as `cfg` says; checkpoints and metrics.csv go to `run`."
     rank, world, dev = distributed_setup(cfg.device)  # one process per device; several under torchrun
-    log = print if rank == 0 else (lambda *a, **k: None)
+    log = safe_print if rank == 0 else (lambda *a, **k: None)  # output that cannot be written never stops a run
     (tr, va), model = data, task.model
     bf16 = cfg.bf16 and fast_bf16(dev)  # bf16 autocast only where the device runs it natively: decided once
     set_attention(model, cfg.attn, bf16, dev)
-    # fail now what would fail mid-run; claim the folder: one owner, no overwrite, room for weights and 2 moments
-    img_size, P = model.config['img_size'], patch_size_of(model)
+    img_size, P = model.config['img_size'], patch_size_of(model)  # fail now what would fail mid-run:
     check_low_res(cfg, img_size, P)
     if cfg.augment == 'batch': BatchLoader.check(tr)  # whole batches need images of one size in memory
     spe = steps_per_epoch(len(tr), cfg.batch_size, world)
-    if rank == 0: run.claim(new=state is None, need_mb=3 * sum(p.nbytes for p in task.parameters()) / 2**20)
-    # Table 3 or 4's optimizer and schedule; resuming: all as the checkpoint left them, the model's own weights too
-    opt = make_optimizer(task.to(dev), cfg)
-    sched = make_scheduler(opt, cfg, spe)
-    ema = WeightEMA(model, cfg.ema) if cfg.ema else None  # from the model's weights (a resumed run's: the average)
-    prog = restore(state, opt, sched, model if ema else None)
-    net = wrap_ddp(task, dev, world)  # with several processes, their gradients averaged at every step
-    save = partial(save_run, run, model, run_meta(cfg, tr, world, command, bf16), opt, sched, prog, task, ema)
-    log(start_line(cfg, tr, va, model, spe, world, dev, bf16, prog.step, (state or {}).get('precision')))
-    while prog.step < spe * cfg.epochs:
-        # the epoch's resolution (progressive resizing) and batches, in the order and augmentation of (seed, epoch)
-        epoch, start = divmod(prog.step, spe)
-        res = resolution(epoch, img_size, cfg.low_res, cfg.low_res_epochs, P)
-        batches = epoch_batches(tr, cfg, img_size, epoch, start, rank, world)
-        task.train()
-        prog.tick = time.perf_counter()
-        for x, y in epoch_bar(batches, cfg, epoch, start, spe, res, progress and rank == 0):
-            # dropout, MixUp and masking draw from the step's own seed: a resumed run draws the same numbers
-            torch.manual_seed(mix_seed(cfg.seed, prog.step, rank))
-            if res != img_size: x = F.interpolate(x, size=res, mode='bilinear', antialias=True)  # E_pos is resampled
-            with torch.autocast(dev.type, torch.bfloat16, enabled=bf16): loss = net(x.to(dev), y.to(dev))[0]
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.grad_clip: nn.utils.clip_grad_norm_(task.parameters(), cfg.grad_clip)
-            opt.step()
-            sched.step()
-            if ema: ema.update(model, prog.step)
-            prog.add(loss.item(), len(y))
-            # a checkpoint within the epoch, if asked: a long epoch that is killed loses at most that many steps
-            if cfg.checkpoint_every and prog.step % cfg.checkpoint_every == 0 and prog.step % spe and rank == 0: save()
-        # end of the epoch: the loss over all processes; rank 0 evaluates (the average, if any), writes and saves
-        row = {'epoch': epoch + 1, 'step': prog.step, 'lr': sched.get_last_lr()[0], **prog.close_epoch(dev, world)}
-        if rank == 0:
-            with ema.swapped(model) if ema else nullcontext():
-                row.update(evaluate(task, va, img_size, device=dev, bf16=bf16, workers=cfg.workers))
-            log(prog.record(row))
-            run.write_metrics(prog.history)
-            save()
-        if world > 1: dist.barrier()  # the others wait for rank 0's evaluation and checkpoint
-    if world > 1: check_replicas(task, log)  # DDP kept every process's weights equal: checked; the group is left
-    run.release()
+    # claim the folder (one owner, no overwrite, room for weights and 2 moments); Ctrl-C: a line on resuming
+    with holding(run, rank, state is None, 3 * sum(p.nbytes for p in task.parameters()) / 2**20, command, log):
+        opt = make_optimizer(task.to(dev), cfg)  # Table 3 or 4's, and its schedule; resuming: as they were saved
+        sched = make_scheduler(opt, cfg, spe)
+        ema = WeightEMA(model, cfg.ema) if cfg.ema else None  # from the model's weights (a resumed run's: the average)
+        prog = restore(state, opt, sched, model if ema else None)
+        net = wrap_ddp(task, dev, world)  # with several processes, their gradients averaged at every step
+        save = partial(save_run, run, model, run_meta(cfg, tr, world, command, bf16), opt, sched, prog, task, ema)
+        log(start_line(cfg, tr, va, model, spe, world, dev, bf16, prog.step, (state or {}).get('precision')))
+        while prog.step < spe * cfg.epochs:
+            # the epoch's resolution (progressive resizing) and batches, in the order and augmentation of (seed, epoch)
+            epoch, start = divmod(prog.step, spe)
+            res = resolution(epoch, img_size, cfg.low_res, cfg.low_res_epochs, P)
+            batches = epoch_batches(tr, cfg, img_size, epoch, start, rank, world)
+            task.train()
+            prog.tick = time.perf_counter()
+            for x, y in epoch_bar(batches, cfg, epoch, start, spe, res, progress and rank == 0):
+                # dropout, MixUp and masking draw from the step's own seed: a resumed run draws the same numbers
+                torch.manual_seed(mix_seed(cfg.seed, prog.step, rank))
+                if res != img_size: x = F.interpolate(x, size=res, mode='bilinear', antialias=True)  # E_pos resampled
+                with torch.autocast(dev.type, torch.bfloat16, enabled=bf16):
+                    loss = net(x.to(dev), y.to(dev))[0]
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if cfg.grad_clip: nn.utils.clip_grad_norm_(task.parameters(), cfg.grad_clip)
+                opt.step()
+                sched.step()
+                if ema: ema.update(model, prog.step)
+                prog.add(loss.item(), len(y))
+                # a checkpoint within the epoch, if asked: a long epoch that is killed loses at most that many steps
+                if cfg.checkpoint_every and prog.step % cfg.checkpoint_every == 0 and prog.step % spe and rank == 0:
+                    save()
+            # end of the epoch: the loss over all processes; rank 0 evaluates (the average, if any), writes and saves
+            row = {'epoch': epoch + 1, 'step': prog.step, 'lr': sched.get_last_lr()[0], **prog.close_epoch(dev, world)}
+            if rank == 0:
+                with ema.swapped(model) if ema else nullcontext():
+                    row.update(evaluate(task, va, img_size, device=dev, bf16=bf16, workers=cfg.workers))
+                line = prog.record(row)
+                save()  # metrics.csv and the checkpoint first: a line that cannot be printed never costs them
+                log(line)
+            if world > 1: dist.barrier()  # the others wait for rank 0's evaluation and checkpoint
+        if world > 1: check_replicas(task, log)  # DDP kept every process's weights equal: checked; the group is left
     return prog.history
 
 # %% ../nbs/10_train.ipynb #8bf7227a
