@@ -177,3 +177,77 @@ def test_output_that_cannot_be_written_costs_no_checkpoint(shared, tmp_path, whe
         rc = p.wait(timeout=300)
     assert rc == 0 and 'Traceback' not in err, err[-2000:]
     assert ck.RunFolder(tmp_path/'run').latest().name == 'step-00000002'
+
+# --- part 5: what was unclear now says what is wrong and loses nothing ---
+
+def test_predict_goes_past_a_bad_image(case, capsys):
+    from PIL import Image
+    good = sorted((case/'data'/'blue').glob('*.png'))[:3]
+    (case/'cut.png').write_bytes(good[0].read_bytes()[:60])
+    msg = refused(case, ['predict', *good[:2], case/'cut.png', good[2], '--model', case/'run'], 'cut.png: Cannot read',
+                  'as an image')
+    out = [l for l in capsys.readouterr().out.splitlines() if not l.startswith('message:')]  # refused() prints that
+    assert [l.split(':')[0] for l in out] == [str(good[0]), str(good[1]), str(good[2])], out
+    assert msg.count('error:') == 1
+
+@pytest.mark.parametrize('argv,says', [(['predict', 'chelsea', '--top', '0'], '--top must be an integer at least 1'),
+                                       (['evaluate', '{case}/run', '--batch-size', '0'], '--batch-size must be')])
+def test_sizes_of_zero(case, argv, says):
+    refused(case, [a.format(case=case) for a in argv], says)
+
+def test_an_image_too_large_to_decode(case):
+    from PIL import Image
+    Image.new('1', (20000, 20000)).save(case/'huge.png')
+    refused(case, ['predict', case/'huge.png'], 'huge.png as an image (DecompressionBombError')
+
+def test_animated_gif_tiny_image_and_exif_rotation(case, capsys):
+    from PIL import Image
+    from vit_nbdev.images import load_image
+    frames = [Image.new('RGB', (32, 32), c) for c in ('red', 'blue')]
+    frames[0].save(case/'anim.gif', save_all=True, append_images=frames[1:])
+    Image.new('RGB', (1, 1), 'red').save(case/'dot.png')
+    main(['predict', str(case/'anim.gif'), str(case/'dot.png')])
+    err = capsys.readouterr().err
+    assert 'anim.gif has 2 frames (an animation?); the first is used' in err and 'dot.png is 1x1 pixels' in err
+    im = Image.new('RGB', (40, 20), 'red')
+    exif = im.getexif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    im.save(case/'turned.jpg', exif=exif)
+    assert tuple(load_image(case/'turned.jpg', size=None).shape) == (3, 40, 20)  # as a photo viewer shows it
+
+@pytest.mark.parametrize('names,says', [(['../../evil.ipynb'], "No course notebook '../../evil.ipynb'"),
+                                        (['index.ipynb'], "No course notebook 'index.ipynb'")])
+def test_exercises_never_write_outside_out(case, names, says):
+    refused(case, ['exercises', case/'class', '--notebooks', *names], says)
+    assert not (case/'class').exists()
+
+def test_exercises_into_a_file(case):
+    (case/'notes.txt').write_text('mine')
+    refused(case, ['exercises', case/'notes.txt'], 'notes.txt is a file')
+
+@pytest.mark.parametrize('name', ['', '../..', 'weights', 'cifar10/../cifar10'])
+def test_pretrained_names_only_the_shipped_ones(name):
+    with pytest.raises(FileNotFoundError, match="No shipped checkpoint .*available: \\['cifar10'"): ck.pretrained(name)
+
+def test_from_pretrained_on_a_run_folder(case):
+    from vit_nbdev.published import from_pretrained
+    m = from_pretrained(case/'run', log=lambda *a: None)
+    want = ck.load_checkpoint(latest(case), need_state=False)[0].state_dict()
+    assert all(torch.equal(v, want[k]) for k, v in m.state_dict().items())
+
+def test_predict_with_a_masked_patch_prediction_run(case):
+    main([str(a) for a in train_args(case, '--out', case/'mpp', '--mpp', 'mean_colour', '--drop-rate', '0')])
+    refused(case, ['predict', 'chelsea', '--model', case/'mpp'], 'pre-trained with masked patch prediction',
+            'Fine-tune it first')
+
+@pytest.mark.parametrize('dest', ['link', 'notes.txt/out'])
+def test_export_onto_a_link_or_under_a_file_leaves_nothing(case, dest):
+    (case/'notes.txt').write_text('mine')
+    (case/'link').symlink_to(case/'nowhere')
+    refused(case, ['export', case/'run', case/dest], 'export into')
+    assert sorted(p.name for p in case.iterdir()) == ['data', 'link', 'notes.txt', 'run']
+
+def test_export_to_the_longest_name(case):
+    name = 'x' * 250
+    main(['export', str(case/'run'), str(case/name)])
+    assert (case/name/'model.safetensors').is_file() and not list(case.glob('.*tmp'))

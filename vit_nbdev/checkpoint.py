@@ -91,7 +91,7 @@ def save_checkpoint(path:str|Path, # the checkpoint folder to write
                    ) -> Path:
     "Write weights (safetensors), config (JSON) and optional training state into `path`, atomically."
     path = Path(path)
-    tmp = path.with_name(f'.{path.name}.tmp')
+    tmp = path.with_name(f'.{path.name}.tmp' if len(path.name.encode()) < 240 else f'.{uuid.uuid4().hex}.tmp')
     shutil.rmtree(tmp, ignore_errors=True)
     need = sum(v.numel() * v.element_size() for v in model.state_dict().values()) / 2**20
     with disk_errors(path, tmp, need * (3 if train_state else 1)):  # Adam's state is twice the weights
@@ -103,8 +103,12 @@ def save_checkpoint(path:str|Path, # the checkpoint folder to write
         for f in [*tmp.iterdir(), tmp]: _fsync(f)  # on disk before the rename makes it visible
     old = path.with_name(f'.{path.name}.old')
     shutil.rmtree(old, ignore_errors=True)
-    if path.exists(): os.replace(path, old)  # only when re-saving the same name
-    os.replace(tmp, path)
+    try:
+        if path.exists(): os.replace(path, old)  # only when re-saving the same name
+        os.replace(tmp, path)
+    except OSError:  # nothing of the new checkpoint is left behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     _fsync(path.parent)
     shutil.rmtree(old, ignore_errors=True)
     return path
@@ -347,6 +351,9 @@ EXPORTED = {'config.json', 'model.safetensors', 'metrics.csv'}  # what an export
 
 def check_export_dest(run:Path, dest:Path, force:bool=False):
     "Refuse a destination whose replacement would lose anything: the run itself, a folder around it, other files."
+    if dest.is_symlink(): raise FileExistsError(f"{dest} is a link (to {os.readlink(dest)}): export into a new folder.")
+    if file := next((p for p in dest.parents if p.exists() and not p.is_dir()), None):
+        raise NotADirectoryError(f"{file} is a file, so {dest} cannot be made: export into a folder.")
     run, dest = run.resolve(), dest.resolve()
     if dest == run or run in dest.parents or dest in run.parents:
         raise ValueError(f"{dest} is, contains or lies inside the run {run}: export into a new folder beside it, "
@@ -376,8 +383,8 @@ def pretrained_path(name:str='cifar10') -> Path:
 def pretrained(name:str='cifar10', # the shipped checkpoint's name
               ) -> tuple: # (model in eval mode, meta: classes, accuracy, how it was made)
     "The small trained ViT that ships inside the package."
-    if not pretrained_path(name).is_dir():
-        shipped = sorted(p.name for p in pretrained_path(name).parent.glob('*') if p.is_dir())
+    shipped = sorted(p.name for p in pretrained_path().parent.glob('*') if p.is_dir())
+    if name not in shipped:
         raise FileNotFoundError(f"No shipped checkpoint {name!r}; available: {shipped}.")
     model, meta, _ = load_checkpoint(pretrained_path(name))
     return model.eval(), meta

@@ -12,6 +12,7 @@ import argparse, json, signal, sys, threading
 from dataclasses import fields
 from typing import Literal, get_args, get_origin
 from .data import DATASETS
+from .checks import check_number
 from .checkpoint import latest_checkpoint, export, pretrained
 from .config import TrainConfig, recipe
 from .mpp import TARGETS
@@ -73,19 +74,30 @@ def parser() -> argparse.ArgumentParser:
 # %% ../nbs/16_cli.ipynb #86ecf5cd
 def predict_images(images:list, # image files or bundled photographs' names
                    model:str|None=None, # anything `from_pretrained` reads, or a run folder; None: the shipped model
-                   top:int=3) -> list: # one line per image
-    "The `top` classes of each image, as lines of text."
+                   top:int=3) -> tuple: # (one line per image read, one error line per image not read)
+    "The `top` classes of each image, as lines of text; an image that cannot be read is named, and the rest go on."
+    check_number('--top', top, int, 1)
+    cfg = latest_checkpoint(model)/'config.json' if model else None
+    if cfg and cfg.is_file() and (json.loads(cfg.read_text()).get('train') or {}).get('mpp'):
+        raise ValueError(f"{model} was pre-trained with masked patch prediction: its head was never trained on "
+                         "classes. Fine-tune it first (vit-nbdev finetune --init ...), then predict with that run.")
     if model is None:
         m, meta = pretrained('cifar10')
         classes = meta['classes']
     else:
         m = from_pretrained(latest_checkpoint(model), log=lambda *a: None)
         classes = m.pretrained_cfg['classes']
-    lines = []
+    lines, errors, S = [], [], m.config['img_size']
     for src in images:
-        (p,) = predict(m, load_image(src, size=None), classes, top)
+        try: img = load_image(src, size=None)
+        except (OSError, ValueError) as e:
+            errors.append(f"{src}: {e}")
+            continue
+        if min(img.shape[1:]) < S // 4: print(f"note: {src} is {img.shape[2]}x{img.shape[1]} pixels, enlarged to "
+                                              f"{S}x{S}: there is little to see in it.", file=sys.stderr)
+        (p,) = predict(m, img, classes, top)
         lines.append(f"{src}: " + ', '.join(f"{c} {v:.1%}" for c, v in p))
-    return lines
+    return lines, errors
 
 # %% ../nbs/16_cli.ipynb #ea09ffa8
 class Terminated(KeyboardInterrupt): "SIGTERM, handled as Ctrl-C is: the run says how to resume, then exits 143."
@@ -98,7 +110,11 @@ def main(argv:list|None=None):
     if threading.current_thread() is threading.main_thread(): signal.signal(signal.SIGTERM, _terminate)
     try:
         if a.command == 'export': return print(export(a.run, a.dest, a.force))
-        if a.command == 'predict': return print('\n'.join(predict_images(a.images, a.model, a.top)))
+        if a.command == 'predict':
+            lines, errors = predict_images(a.images, a.model, a.top)
+            if lines: print('\n'.join(lines), flush=True)
+            if errors: sys.exit('vit-nbdev predict: error: ' + '\nvit-nbdev predict: error: '.join(errors))
+            return
         if a.command == 'exercises':
             paths = write_exercises(a.out, a.notebooks)
             return print(f"Wrote {len(paths) - 1} student notebooks and {paths[-1].name} to {a.out}")

@@ -249,16 +249,19 @@ def write_exercises(out:str|Path, # the folder to write into (made if missing)
     "Write the students' notebooks, and `teacher_key.md` with the solutions, into `out`, overwriting nothing."
     src, out = course_dir(), Path(out)
     names = names or sorted(p.name for p in src.glob('[0-9][0-9]*_*.ipynb'))
-    if (missing := [n for n in names if not (src/n).exists()]):
-        raise FileNotFoundError(f"No course notebook {', '.join(missing)} in {src}: names are like 02_patches.ipynb")
+    course = {p.name for p in src.glob('[0-9][0-9]*_*.ipynb')}  # plain names only: nothing is written outside out
+    if (missing := [n for n in names if n not in course]):
+        raise FileNotFoundError(f"No course notebook {', '.join(map(repr, missing))} in {src}: names are like "
+                                "02_patches.ipynb")
+    if out.exists() and not out.is_dir(): raise FileExistsError(f"{out} is a file: write into a new folder.")
     paths = [out/n for n in names] + [out/'teacher_key.md']
     if (there := [p.name for p in paths if p.exists()]):
         raise FileExistsError(f"{out} already has {', '.join(there)}: write into a new folder (students' work may be "
                               "in these files; nothing was written).")
+    nbs = {n: json.loads((src/n).read_text()) for n in names}  # all read before anything is written
     out.mkdir(parents=True, exist_ok=True)
     key = ["# Teacher's key\n\nThe solutions of the course's exercises, as the course notebooks hold them.\n"]
-    for n in names:
-        nb = json.loads((src/n).read_text())
+    for n, nb in nbs.items():
         (out/n).write_text(json.dumps(student_notebook(nb), indent=1, ensure_ascii=False) + '\n')
         if solutions(nb): key.append(_key_section(n, nb))
     (out/'teacher_key.md').write_text('\n'.join(key))

@@ -9,6 +9,7 @@ __all__ = ['PREPROCESSING', 'sample_images', 'check_finite', 'pil_to_rgb', 'resi
            'denormalize', 'to_display', 'show_images', 'shipped_weights']
 
 # %% ../nbs/01_images.ipynb #ba681596
+import sys
 from importlib import resources
 from pathlib import Path
 from difflib import get_close_matches
@@ -17,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import skimage
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 from torchvision.transforms.v2 import functional as TF
 from safetensors.torch import load_file
 
@@ -79,7 +80,13 @@ def load_image(src:str|Path, # a name from `sample_images()` or the path of an i
         near = get_close_matches(str(src), samples, n=3)
         hint = f"did you mean {near}?" if near else f"use a file path or one of {sorted(samples)}"
         raise FileNotFoundError(f"No image file at '{src}': {hint}")
-    with Image.open(path) as im: img = pil_to_rgb(im)
+    try:
+        with Image.open(path) as im:  # EXIF orientation applied, as a photo viewer shows it; the first frame
+            frames, img = getattr(im, 'n_frames', 1), pil_to_rgb(ImageOps.exif_transpose(im))
+    except (OSError, SyntaxError, Image.DecompressionBombError) as e:  # not an image, truncated, or too big
+        raise ValueError(f"Cannot read {path} as an image ({type(e).__name__}: {str(e)[:200]}). Check the file, "
+                         "or convert it to PNG or JPEG.") from None
+    if frames > 1: print(f"note: {path} has {frames} frames (an animation?); the first is used.", file=sys.stderr)
     if size is None: return img
     return resize_center_crop(img, size)
 

@@ -24,7 +24,7 @@ from torchvision.models import ViT_B_16_Weights
 from .checks import check_choice, check_number
 from .model import presets, build_model
 from .images import PREPROCESSING
-from .checkpoint import load_weights
+from .checkpoint import load_weights, latest_checkpoint
 from .formats import Format, FORMATS, detect_format, refuse, refuse_unknown, refuse_nonfinite, reference_numerics
 
 # %% ../nbs/15_published.ipynb #5e6c2fb9
@@ -87,7 +87,7 @@ def from_pretrained(name_or_path:str|Path, # a file or folder, or a Hub repo: 't
     "A published ViT (timm, Hugging Face, the reference .npz, or ours) as our model."
     for name, v, low in (('num_classes', num_classes, 0), ('img_size', img_size, 1)):
         if v is not None: check_number(name, v, int, low)
-    fmt, source = detect_format(locate(name_or_path))
+    fmt, source = detect_format(latest_checkpoint(locate(name_or_path)))  # a run folder: its latest checkpoint
     sd, config, meta = fmt.read(source)
     config, what = {**config, **overrides}, f'{name_or_path} ({fmt.name})'
     refuse(what, [config.get('num_heads') is None and f"a width D = {config['embed_dim']}, not one of Table 1's, "

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 import torch
 from torch import nn
+from .checks import check_number
 from .data import load_dataset, split, fingerprint, data_changes
 from .checkpoint import RunFolder, load_checkpoint, latest_checkpoint, no_latest
 from .config import TrainConfig, check_resume
@@ -73,6 +74,7 @@ def evaluate_checkpoint(path:str, # a checkpoint folder, or a run folder (its la
                         data:str|None=None, # another data set or folder; None: the checkpoint's own validation split
                         data_root:str|None=None, test:bool=False, batch_size:int=256, device:str='cpu') -> dict:
     "Accuracy of a checkpoint on its validation split, another data set, or the official test split."
+    check_number('--batch-size', batch_size, int, 1)
     ck = latest_checkpoint(path)
     model, meta, _ = load_checkpoint(ck, need_state=False)
     t = meta.get('train', {})
