@@ -6,10 +6,14 @@ BIN := $(VENV)/bin
 # The stamp is named by pyproject.toml's checksum, not its time: nbdev-export rewrites that file unchanged.
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
+# JupyterLab writes the kernel's name and Python version into a notebook it opens; saved through nbdev's hook, the file
+# stays as nbdev-clean left it (opening and autosave change nothing in the tree).
+SAVE_CLEAN := --FileContentsManager.pre_save_hook=nbdev.clean.clean_jupyter
+
 .PHONY: course test setup check docs preview
 
 course: $(STAMP)  ## set up, then open the course in JupyterLab
-	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) nbs/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(SAVE_CLEAN) nbs/
 
 test: $(STAMP)  ## set up, then run every test: the notebooks' own tests, then the integration tests
 	$(BIN)/nbdev-test --do-print --timing
