@@ -392,6 +392,7 @@ def npz_tensors(model:nn.Module, # our ViT (or hybrid); on the meta device for t
 def ours_to_npz(model:nn.Module) -> dict: # arrays for `np.savez`
     return {n: np.ascontiguousarray(t.numpy()) for n, t in npz_tensors(model).items()}
 
+# %% ../nbs/14b_formats.ipynb #f14b0c01
 def refuse_nonfinite(arrays:dict, what:str):
     "Refuse weights with NaN or infinite values, naming them."
     bad = sorted(k for k, v in arrays.items() if not torch.as_tensor(v).float().isfinite().all())
