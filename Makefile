@@ -23,12 +23,19 @@ setup: $(STAMP)
 
 QUARTO := command -v quarto >/dev/null || { echo "The docs need Quarto on PATH: https://quarto.org/docs/get-started/"; exit 1; }
 
-docs: $(STAMP)  ## build the docs site into _docs/ (needs Quarto)
+# The site carries its own MathJax, RequireJS, jQuery, widget manager and font, so it works with no network: Quarto's
+# post-render step (tools/offline_site.py, in nbs/_quarto.yml) copies them from their npm packages, pinned there and
+# fetched once with npm into ~/.cache/vit_nbdev/npm. Fetched first here, so a missing npm or registry says so at once.
+OFFLINE := $(BIN)/python tools/offline_site.py --fetch
+
+docs: $(STAMP)  ## build the docs site into _docs/, carrying all it loads (needs Quarto; npm once)
 	@$(QUARTO)
+	@$(OFFLINE)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbdev-docs
 
-preview: $(STAMP)  ## serve the docs site on localhost, rebuilt as notebooks change (needs Quarto)
+preview: $(STAMP)  ## serve the docs site on localhost, rebuilt as notebooks change (needs Quarto; npm once)
 	@$(QUARTO)
+	@$(OFFLINE)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbdev-preview
 
 $(STAMP):
