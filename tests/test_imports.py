@@ -22,7 +22,9 @@ def package_imports(tree) -> set:
     found = set()
     for n in ast.walk(tree):
         if isinstance(n, ast.ImportFrom):
-            if n.level == 1: found |= {n.module} if n.module else {a.name for a in n.names}
+            if n.level == 1 and n.module: found.add(n.module)
+            elif n.level == 1:  # `from . import x`: a module, or a name of the package (`__version__`: no notebook)
+                found |= {a.name for a in n.names if (ROOT/'vit_nbdev'/f'{a.name}.py').exists()}
             elif n.module and n.module.startswith('vit_nbdev.'): found.add(n.module.split('.')[1])
         elif isinstance(n, ast.Import):
             found |= {a.name.split('.')[1] for a in n.names if a.name.startswith('vit_nbdev.')}
