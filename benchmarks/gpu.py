@@ -95,7 +95,8 @@ def throughput(a):
 def cifar(a):
     from vit_nbdev.run import run_training
     from vit_nbdev.inspecting import attention_weights, mean_attention_distance, patch_distances
-    from vit_nbdev.data import load_dataset, split, transforms, loader
+    from vit_nbdev.data import load_dataset, split
+    from vit_nbdev.batches import transforms, loader
     name = a.model.replace('patch4', f'patch{a.patch}')
     presets.setdefault(name, {**presets[a.model], 'patch_size': a.patch})  # the preset with smaller patches
     cfg = TrainConfig(data=a.data, val_size=a.val_size, cache=a.data != 'synthetic', model=name, epochs=a.epochs,

@@ -10,7 +10,8 @@ DIR is an ImageFolder-layout folder, e.g. the CIFAR-10 training JPEGs (`tar -xf 
 import argparse, platform, tempfile, time
 from pathlib import Path
 import torch
-from vit_nbdev.data import image_folder, split, decode_cache, transforms, loader, BatchAugment, BatchLoader
+from vit_nbdev.data import image_folder, split
+from vit_nbdev.batches import decode_cache, transforms, loader, BatchAugment, BatchLoader
 from vit_nbdev.model import create_model
 from vit_nbdev.config import TrainConfig
 from vit_nbdev.train import Classification, make_optimizer, fast_bf16

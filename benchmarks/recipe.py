@@ -17,7 +17,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 import torch
 from vit_nbdev.checkpoint import RunFolder, pretrained
-from vit_nbdev.config import TrainConfig
+from vit_nbdev.config import TrainConfig, saved_settings
 from vit_nbdev.train import Classification, new_model, resolution, steps_per_epoch, fast_bf16, machine
 from vit_nbdev.flops import run_flops
 from vit_nbdev.run import run_training
@@ -36,7 +36,7 @@ ROWS = {  # name: the options it changes (each row is the shipped recipe plus th
 
 def shipped_recipe() -> TrainConfig:
     "The settings of the shipped 66.8% run."
-    saved = pretrained('cifar10')[1]['train']
+    saved = saved_settings(pretrained('cifar10')[1])  # with the split it was made with
     return TrainConfig(**{k: v for k, v in saved.items() if k in {f.name for f in fields(TrainConfig)}})
 
 def with_epochs(cfg:TrainConfig, epochs:int, low_share:float) -> TrainConfig:

@@ -10,7 +10,8 @@ import pytest
 import torch
 from PIL import Image
 from vit_nbdev.data import (DATASETS, ImageDataset, image_folder, load_dataset, data_key, split, fingerprint,
-                            data_changes, decode_cache, synthetic, printable)
+                            data_changes, synthetic, printable)
+from vit_nbdev.batches import decode_cache
 
 def picture(path, colour=(0, 0, 0), size=(4, 4), **kw) -> Path:
     "A small image file of one colour at `path` (its format from the extension), its folders made."
@@ -309,8 +310,8 @@ def test_default_split_unchanged():
     assert [id(x) for x in va.items] == [id(ds.items[i]) for i in perm[:20]]
     assert [id(x) for x in tr.items] == [id(ds.items[i]) for i in perm[20:]]
 
-@pytest.mark.parametrize('counts, named', [([40, 1], "'c1' (0 of 1 to validation)"),
-                                           ([150, 2], "'c1' (0 of 2 to validation)")])
+@pytest.mark.parametrize('counts, named', [([40, 1], "c1 (0 of 1 to validation)"),
+                                           ([150, 2], "c1 (0 of 2 to validation)")])
 def test_stratified_class_too_small_named(capsys, counts, named):
     (tr, va), lines = notes_of(capsys, split, toy(counts), 0.1, 0, '--val-size', stratified=True)
     assert set(va.labels) == {0} and Counter(tr.labels)[1] == counts[1]

@@ -1,7 +1,7 @@
 """A run folder knows itself, runs stop cleanly, and versions are named (issue "Nothing lost, round three", parts 1,
 2 and 4). In-process like tests/test_hostile.py (its helpers and its one shared tiny run), except the cases that need
 a real process: signals, a closed pipe, a full device."""
-import json, os, shutil, signal, subprocess, sys, time
+import json, os, shutil, signal, subprocess, sys, threading, time
 from pathlib import Path
 import pytest, torch
 from vit_nbdev import checkpoint as ck
@@ -251,3 +251,71 @@ def test_export_to_the_longest_name(case):
     name = 'x' * 250
     main(['export', str(case/'run'), str(case/name)])
     assert (case/name/'model.safetensors').is_file() and not list(case.glob('.*tmp'))
+
+def test_two_exports_at_once(case):
+    "Four `export --force` onto one folder at once: it ends whole, each one done or told why, no temporary left."
+    main(['export', str(case/'run'), str(case/'out')])
+    results = []
+    def one():
+        try: results.append(ck.export(case/'run', case/'out', force=True))
+        except FileExistsError as e: results.append(str(e))
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    assert all(r == case/'out' or 'at the same time' in r for r in results), results
+    ck.load_checkpoint(case/'out', need_state=False)  # complete
+    assert not [p.name for p in case.iterdir() if p.name.startswith('.')]
+
+def test_a_killed_exports_temporary_is_cleared(case):
+    "A temporary whose writer is gone (killed mid-export) is removed by the next write beside it."
+    p = subprocess.Popen([sys.executable, '-c', 'pass'])
+    p.wait()  # its process id is now free: the writer is gone
+    stale = case/f'.out.{p.pid}-0123abcd.tmp'
+    stale.mkdir()
+    (stale/'model.safetensors').write_bytes(b'half')
+    main(['export', str(case/'run'), str(case/'out')])
+    assert not stale.exists() and (case/'out'/'model.safetensors').is_file()
+
+# --- part 3 wired into runs: the split and the data's path ---
+
+def split_of(case:Path) -> str: return json.loads((latest(case)/'config.json').read_text())['train']['val_split']
+
+def test_new_runs_split_each_class_and_record_it(case):
+    assert split_of(case) == 'stratified'
+
+def test_a_run_from_before_stratified_splits_keeps_its_split(case, capsys):
+    "A run saved without val_split was split at random: evaluated so; resumed only with --val-split random."
+    for cfg in (case/'run'/'checkpoints').glob('step-*/config.json'):
+        meta = json.loads(cfg.read_text())
+        del meta['train']['val_split']
+        cfg.write_text(json.dumps(meta))
+    main(['evaluate', str(case/'run')])
+    assert json.loads(capsys.readouterr().out)['images'] == 8
+    refused(case, train_args(case, '--resume'), "'val_split': ('random', 'stratified')", "--val-split random")
+    main([str(a) for a in train_args(case, '--resume', '--val-split', 'random')])
+
+def test_data_written_with_a_slash_resumes(case):
+    args = [str(a) for a in train_args(case, '--resume')]
+    args[2] += '/'  # --data DATA/: the same folder
+    main(args)
+
+def test_evaluate_and_resume_from_another_folder(case, monkeypatch, capsys):
+    "A run made with a relative --data records the folder's full path: evaluated and resumed from anywhere."
+    monkeypatch.chdir(case)
+    main(['train', '--data', 'data', *TINY, '--out', 'rel'])
+    assert json.loads((ck.RunFolder(case/'rel').latest()/'config.json').read_text())['train']['data'] == \
+        str((case/'data').resolve())
+    (case/'elsewhere').mkdir()
+    monkeypatch.chdir(case/'elsewhere')
+    capsys.readouterr()
+    main(['evaluate', str(case/'rel')])
+    assert json.loads(capsys.readouterr().out)['images'] == 8
+    main(['train', '--data', '../data', *TINY, '--out', '../rel', '--resume'])
+
+def test_a_class_too_small_to_split_is_named(case, capsys):
+    (case/'data'/'owl').mkdir()
+    shutil.copy(case/'data'/'red'/'0.png', case/'data'/'owl'/'0.png')
+    shutil.copy(case/'data'/'red'/'1.png', case/'data'/'owl'/'1.png')
+    main([str(a) for a in train_args(case, '--out', case/'new')])
+    err = capsys.readouterr().err
+    assert 'classes too small to split, kept whole in training: 1 (owl (0 of 2 to validation))' in err, err

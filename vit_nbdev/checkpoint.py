@@ -6,8 +6,8 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/checkpoint.html.md"""
 
 # %% auto #0
 __all__ = ['DISK_ERRORS', 'FORMAT', 'RUN_FILE', 'EXPORTED', 'free_mb', 'disk_errors', 'atomic_write', 'versions', 'check_format',
-           'save_checkpoint', 'model_config', 'load_checkpoint', 'load_weights', 'load_state', 'read_history',
-           'lock_folder', 'check_new_run', 'no_latest', 'read_marker', 'RunFolderLost', 'RunFolder',
+           'mine', 'clear_stale', 'save_checkpoint', 'model_config', 'load_checkpoint', 'load_weights', 'load_state',
+           'read_history', 'lock_folder', 'check_new_run', 'no_latest', 'read_marker', 'RunFolderLost', 'RunFolder',
            'latest_checkpoint', 'check_export_dest', 'export', 'pretrained_path', 'pretrained']
 
 # %% ../nbs/09_checkpoint.ipynb #d65e7e8e
@@ -82,6 +82,24 @@ def check_format(saved:dict, # a config.json's or a run.json's contents
     raise ValueError(f"{where} was written by vit_nbdev {saved.get('vit_nbdev', '?')} (format {saved.get('format')}); "
                      f"this is vit_nbdev {__version__} (format {FORMAT}): upgrade vit_nbdev to read it.")
 
+# %% ../nbs/09_checkpoint.ipynb #db519b52
+def mine(path:Path, what:str) -> Path:
+    "A temporary beside `path` that only this writer uses: its process id and a random tag in the name."
+    tag = f'{os.getpid()}-{uuid.uuid4().hex[:8]}.{what}'
+    return path.with_name(f'.{path.name}.{tag}' if len(path.name.encode()) < 230 else f'.{tag}')  # names: 255 bytes
+
+def _alive(pid:int) -> bool:
+    try: os.kill(pid, 0)  # signal 0: is there such a process?
+    except ProcessLookupError: return False
+    except PermissionError: pass  # another user's
+    return True
+
+def clear_stale(folder:Path):
+    "Remove the temporaries of writers that were killed while they wrote (their process is gone)."
+    for p in folder.glob('.*'):
+        if (m := re.search(r'\.(\d+)-[0-9a-f]{8}\.(tmp|old)$', p.name)) and not _alive(int(m[1])):
+            shutil.rmtree(p, ignore_errors=True)
+
 # %% ../nbs/09_checkpoint.ipynb #56c0931c
 def save_checkpoint(path:str|Path, # the checkpoint folder to write
                     model:nn.Module, # the model (unwrapped from DDP), with its `config`
@@ -91,8 +109,8 @@ def save_checkpoint(path:str|Path, # the checkpoint folder to write
                    ) -> Path:
     "Write weights (safetensors), config (JSON) and optional training state into `path`, atomically."
     path = Path(path)
-    tmp = path.with_name(f'.{path.name}.tmp' if len(path.name.encode()) < 240 else f'.{uuid.uuid4().hex}.tmp')
-    shutil.rmtree(tmp, ignore_errors=True)
+    if path.parent.is_dir(): clear_stale(path.parent)
+    tmp, old = mine(path, 'tmp'), mine(path, 'old')  # this writer's alone: two at once never share one
     need = sum(v.numel() * v.element_size() for v in model.state_dict().values()) / 2**20
     with disk_errors(path, tmp, need * (3 if train_state else 1)):  # Adam's state is twice the weights
         tmp.mkdir(parents=True)
@@ -101,16 +119,18 @@ def save_checkpoint(path:str|Path, # the checkpoint folder to write
         if train_state is not None: torch.save(train_state, tmp/'train_state.pt')
         for f in files: shutil.copy(f, tmp/Path(f).name)
         for f in [*tmp.iterdir(), tmp]: _fsync(f)  # on disk before the rename makes it visible
-    old = path.with_name(f'.{path.name}.old')
-    shutil.rmtree(old, ignore_errors=True)
     try:
         if path.exists(): os.replace(path, old)  # only when re-saving the same name
         os.replace(tmp, path)
-    except OSError:  # nothing of the new checkpoint is left behind
+    except OSError as e:  # nothing of the new checkpoint is left behind, and the earlier one is back in place
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _fsync(path.parent)
+        if old.exists() and not path.exists(): os.replace(old, path)
+        if e.errno not in (errno.ENOTEMPTY, errno.EEXIST): raise
+        shutil.rmtree(old, ignore_errors=True)  # another writer's copy took its place (two exports at once)
+        raise FileExistsError(f"{path} was written by another process at the same time (two exports at once?): it "
+                              "holds that one's complete copy, and this one was discarded.") from None
     shutil.rmtree(old, ignore_errors=True)
+    _fsync(path.parent)
     return path
 
 # %% ../nbs/09_checkpoint.ipynb #07d4ee39

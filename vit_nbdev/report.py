@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 import matplotlib.pyplot as plt
 import torch
-from .data import transforms, loader
+from .batches import transforms, loader
 from .checkpoint import RunFolder, load_checkpoint, pretrained_path
 from .config import TrainConfig
 from .train import load_data, machine
@@ -66,7 +66,8 @@ class Experiment:
     trend: str = ''  # an arm whose attention distances must grow with depth (experiment c)
 
 BASE = dict(data='data/train', val_size=5000., cache=True, model='vit_micro_patch4_32', batch_size=128, lr=2e-3,
-            weight_decay=0.05, warmup=1., schedule='linear', label_smoothing=0.1, crop='pad', augment='batch')
+            weight_decay=0.05, warmup=1., schedule='linear', label_smoothing=0.1, crop='pad', augment='batch',
+            val_split='random')  # the split of the runs recorded here (made before stratified splits)
 
 # %% ../nbs/17_report.ipynb #5e7c3848
 SIZES = (10, 30, 100)  # experiment (a)'s training sets, in % of the 45,000 images

@@ -13,9 +13,9 @@ from pathlib import Path
 import torch
 from torch import nn
 from .checks import check_number
-from .data import load_dataset, split, fingerprint, data_changes
+from .data import load_dataset, split, fingerprint, data_changes, class_changes, printable
 from .checkpoint import RunFolder, load_checkpoint, latest_checkpoint, no_latest
-from .config import TrainConfig, check_resume
+from .config import TrainConfig, check_resume, saved_settings
 from .train import (safe_print, distributed_setup, fast_bf16, set_attention, load_data, new_model,
                              Classification, evaluate, train)
 from .finetune import from_checkpoint
@@ -77,7 +77,7 @@ def evaluate_checkpoint(path:str, # a checkpoint folder, or a run folder (its la
     check_number('--batch-size', batch_size, int, 1)
     ck = latest_checkpoint(path)
     model, meta, _ = load_checkpoint(ck, need_state=False)
-    t = meta.get('train', {})
+    t = saved_settings(meta) if meta.get('train') else {}  # settings added since the run: the values it had
     if t.get('mpp'):
         raise ValueError(f"{ck} was pre-trained with masked patch prediction and has no trained classifier: "
                          "fine-tune it first (vit-nbdev finetune --init ...), then evaluate that run.")
@@ -86,11 +86,11 @@ def evaluate_checkpoint(path:str, # a checkpoint folder, or a run folder (its la
     if test and name not in OFFICIAL_TEST:
         raise ValueError(f"{name} has no official test split; evaluate a test folder with --data FOLDER.")
     full = load_dataset(name, root, train=not test)
-    if full.classes != meta.get('classes', full.classes):
-        raise ValueError(f"{name} has classes {full.classes[:5]}..., the checkpoint {meta['classes'][:5]}...: "
-                         "not the same task.")
+    if why := class_changes(meta.get('classes', full.classes), full.classes):
+        raise ValueError(f"{printable(name)} is not the same task as the checkpoint: {why}. Evaluate on its classes.")
     if not (test or data): _check_own_data(meta, full, ck)
-    ds = full if test or data else split(full, t.get('val_size', 0.1), t.get('seed', 0))[1]
+    own = lambda: split(full, t['val_size'], t['seed'], stratified=t['val_split'] == 'stratified')[1]  # the run's
+    ds = full if test or data else own()
     bf16 = t.get('bf16', True) and fast_bf16(device)  # decided once, as the run did
     set_attention(model, t.get('attn', 'auto'), bf16, device).to(device)
     res = evaluate(Classification(model), ds, model.config['img_size'], batch_size, device, bf16=bf16)

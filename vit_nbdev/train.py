@@ -28,8 +28,8 @@ from torchvision.transforms import v2
 from tqdm.auto import tqdm
 from .checks import check_img_size, check_choice, check_setting
 from .model import create_model
-from .data import (load_dataset, split, transforms, loader, mix_seed, fingerprint, decode_cache, BatchAugment,
-                            BatchLoader)
+from .data import load_dataset, split, fingerprint, data_key
+from .batches import transforms, loader, mix_seed, decode_cache, BatchAugment, BatchLoader
 from .checkpoint import RunFolder, read_history
 from .config import TrainConfig, Schedule, AttentionPath
 from .budget import mimetic_init_, drop_tokens, WeightEMA
@@ -172,7 +172,7 @@ def load_data(cfg:TrainConfig) -> tuple: # (train, valid) ImageDatasets
         raise ValueError(f"{cfg.data} has {len(data.classes)} class ({data.classes}): a classifier needs two or more. "
                          "Add the other classes' folders, or pre-train without labels with --mpp.")
     if cfg.cache: data = decode_cache(data)  # read from the disk cache when a run decoded this data before
-    tr, va = split(data, cfg.val_size, cfg.seed, what='--val-size')
+    tr, va = split(data, cfg.val_size, cfg.seed, what='--val-size', stratified=cfg.val_split == 'stratified')
     if cfg.train_size: tr = split(tr, cfg.train_size, cfg.seed + 1, what='--train-size')[1]
     return tr, va
 
@@ -237,8 +237,10 @@ def make_scheduler(opt, cfg:TrainConfig, spe:int):
 # %% ../nbs/10_train.ipynb #9c3e5fb7
 def run_meta(cfg:TrainConfig, tr, world:int, command:str, bf16:bool) -> dict:
     "What every checkpoint of a run records: classes, settings, processes, command, data, precision and machine."
-    return {'classes': tr.classes, 'train': {**asdict(cfg), 'resume': False}, 'world': world, 'command': command,
-            'data_fingerprint': tr.source, 'precision': 'bf16' if bf16 else 'fp32', 'machine': machine()}
+    where = {'data': data_key(cfg.data), 'data_root': str(Path(cfg.data_root).resolve())}  # found from any folder
+    return {'classes': tr.classes, 'train': {**asdict(cfg), 'resume': False, **where}, 'world': world,
+            'command': command, 'data_fingerprint': tr.source, 'precision': 'bf16' if bf16 else 'fp32',
+            'machine': machine()}
 
 def save_run(run:RunFolder, model:nn.Module, meta:dict, opt, sched, prog:Progress, task:nn.Module,
              ema:WeightEMA|None=None):
