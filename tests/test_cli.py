@@ -169,12 +169,14 @@ def test_predict(cli, tmp_path):
     from vit_nbdev.images import sample_images
     (tmp_path/'cat.png').write_bytes(sample_images()['chelsea'].read_bytes())
     out = cli('predict', 'astronaut', tmp_path/'cat.png', '--top', '2').stdout.splitlines()
-    assert len(out) == 2 and out[0].startswith('astronaut: ') and out[1].startswith(f"{tmp_path/'cat.png'}: ")
+    assert len(out) == 2 and out[1].startswith(f"{tmp_path/'cat.png'}: ")
+    assert out[0].startswith("astronaut (a person, not one of the model's 10 classes): "), out[0]
     assert all(len(l.split(': ')[1].split(', ')) == 2 for l in out)
     torch.manual_seed(0)
     m = create_model('vit_micro_patch4_32', num_classes=3, zero_head=False)
     save_pretrained(m, tmp_path/'hf', 'hf', classes=['apple', 'pear', 'plum'])
     line = cli('predict', 'coffee', '--model', tmp_path/'hf', '--top', '3').stdout.strip()
+    assert line.startswith("coffee (a coffee cup, not one of the model's 3 classes): "), line
     names = [c.rsplit(' ', 1)[0] for c in line.split(': ')[1].split(', ')]
     assert sorted(names) == ['apple', 'pear', 'plum'], line
     r = cli('predict', 'no_such.jpg', check=False)

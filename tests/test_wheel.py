@@ -16,8 +16,9 @@ def test_wheel_installs_and_runs(tmp_path):
     names = zipfile.ZipFile(whl).namelist()
     modules = sorted(str(p.relative_to(ROOT)) for p in (ROOT/'vit_nbdev').rglob('*.py'))  # the course's lessons too
     assert sorted(n for n in names if n.startswith('vit_nbdev/') and n.endswith('.py')) == modules
-    shipped = sorted(str(p.relative_to(ROOT)) for p in (ROOT/'vit_nbdev'/'weights').rglob('*') if p.is_file())
-    assert shipped and shipped == sorted(n for n in names if n.startswith('vit_nbdev/weights/'))
+    for data in ('weights', 'static'):  # the shipped models, the explorer's script, the validation images
+        shipped = sorted(str(p.relative_to(ROOT)) for p in (ROOT/'vit_nbdev'/data).rglob('*') if p.is_file())
+        assert shipped and shipped == sorted(n for n in names if n.startswith(f'vit_nbdev/{data}/')), data
     assert not any(n.startswith(('nbs/', 'tests/')) for n in names)
     course = sorted(p.name for p in (ROOT/'nbs').glob('[0-9][0-9]*_*.ipynb'))  # shipped for `vit-nbdev exercises`
     assert sorted(n.split('/')[-1] for n in names if n.startswith('vit_nbdev/course/')) == course

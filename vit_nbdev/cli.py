@@ -17,7 +17,7 @@ from .checkpoint import latest_checkpoint, export, pretrained
 from .config import TrainConfig, recipe
 from .mpp import TARGETS
 from .run import run_training, evaluate_checkpoint
-from .images import load_image, sample_images
+from .images import load_image, sample_images, outside_classes
 from .inspecting import predict
 from .published import from_pretrained
 from .exercises import write_exercises
@@ -96,7 +96,8 @@ def predict_images(images:list, # image files or bundled photographs' names
         if min(img.shape[1:]) < S // 4: print(f"note: {src} is {img.shape[2]}x{img.shape[1]} pixels, enlarged to "
                                               f"{S}x{S}: there is little to see in it.", file=sys.stderr)
         (p,) = predict(m, img, classes, top)
-        lines.append(f"{src}: " + ', '.join(f"{c} {v:.1%}" for c, v in p))
+        outside = f" ({why})" if (why := outside_classes(src, classes)) else ''  # the coffee cup: said so
+        lines.append(f"{src}{outside}: " + ', '.join(f"{c} {v:.1%}" for c, v in p))
     return lines, errors
 
 # %% ../nbs/16_cli.ipynb #ea09ffa8

@@ -16,7 +16,8 @@ import matplotlib.pyplot as plt
 import torch
 import torchvision.transforms.v2.functional as TF
 from PIL import Image
-from .images import load_image, sample_images, resize_center_crop, pil_to_rgb
+from .images import (load_image, sample_images, resize_center_crop, pil_to_rgb, outside_classes,
+                              validation_images)
 from .inspecting import (model_input, attention_weights, attention_map, overlay, mean_attention_distance,
                                   show_attention_distance, photo_views, predict)
 
@@ -140,7 +141,8 @@ def explorer_data(model, # a vit_nbdev VisionTransformer
         view = TF.resize(_square(img), [size, size], antialias=True).permute(1, 2, 0)
         data['images'][str(name)] = {'photo': 'data:image/png;base64,' + base64.b64encode(_png(view)).decode(),
                                      'codes': _b64(codes), 'row_max': _b64(top), 'note': note,
-                                     'top': predict(model, img, classes)[0]}
+                                     'top': predict(model, img, classes)[0],
+                                     'outside': outside_classes(name, classes)}  # the coffee cup: said so
     return data
 
 # %% ../nbs/13_explorer.ipynb #15e4975f

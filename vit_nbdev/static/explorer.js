@@ -93,7 +93,8 @@ function vitStaticExplorer(id) {
     state.image = name;
     $('vit-static-note').textContent = D.images[name].note;
     const top = D.images[name].top.map(([c, p]) => `${c} ${(100 * p).toFixed(0)}%`);
-    $('vit-static-top').textContent = 'the model says: ' + top.join(', ');
+    const outside = D.images[name].outside;  // a photograph of none of the model's classes: it answers all the same
+    $('vit-static-top').textContent = (outside ? outside + '; ' : '') + 'the model says: ' + top.join(', ');
     photo.onload = draw;
     photo.src = D.images[name].photo;
   }
