@@ -13,6 +13,7 @@ with depth (the paper's Figure 7, right)?
     python benchmarks/gpu.py throughput                                    # ViT-B/16, batch 128, on cuda
     python benchmarks/gpu.py cifar --data DIR --epochs 30 --out runs/gpu_p2
     python benchmarks/gpu.py throughput --model vit_micro_patch4_32 --batch 4 --rounds 1 --device cpu --compile off
+    python benchmarks/gpu.py throughput --model vit_micro_patch4_32 --batch 128 --rounds 5 --device cpu --precision fp32
 """
 import argparse, json, time
 from pathlib import Path
@@ -41,8 +42,8 @@ def train_flops(model, img_size:int) -> float:
     model.zero_grad(set_to_none=True)
     return c.get_total_flops()
 
-def stepper(model, device, batch:int, img_size:int, compiled:bool):
-    "A function that times one training step (bf16 autocast, fused AdamW on a GPU)."
+def stepper(model, device, batch:int, img_size:int, compiled:bool, bf16:bool=True):
+    "A function that times one training step (bf16 autocast unless fp32, fused AdamW on a GPU)."
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=device.type == 'cuda')
     fwd = torch.compile(model) if compiled else model
     x = torch.randn(batch, 3, img_size, img_size, device=device)
@@ -51,7 +52,8 @@ def stepper(model, device, batch:int, img_size:int, compiled:bool):
     def step():
         sync()
         t = time.perf_counter()
-        with torch.autocast(device.type, torch.bfloat16): loss = F.cross_entropy(fwd(x).float(), y)
+        with torch.autocast(device.type, torch.bfloat16, enabled=bf16):
+            loss = F.cross_entropy(fwd(x).float(), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -78,10 +80,11 @@ def throughput(a):
     for c in compiles:
         tag = 'compiled' if c else 'eager'
         runs[f'vit_nbdev {tag}'] = stepper(create_model(a.model, zero_head=False, img_size=size).to(dev).train()
-                                          if c else ours, dev, a.batch, size, c)
-        runs[f'timm {tag}'] = stepper(timm_model(), dev, a.batch, size, c)
-    name = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'CPU'
-    print(f"{a.model} at {size} px, batch {a.batch}, bf16 autocast, {'fused ' if dev.type == 'cuda' else ''}AdamW; "
+                                          if c else ours, dev, a.batch, size, c, a.precision == 'bf16')
+        runs[f'timm {tag}'] = stepper(timm_model(), dev, a.batch, size, c, a.precision == 'bf16')
+    name = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else \
+        f"CPU ({torch.backends.cpu.get_cpu_capability()}, {torch.get_num_threads()} threads)"
+    print(f"{a.model} at {size} px, batch {a.batch}, {'bf16 autocast' if a.precision == 'bf16' else 'fp32'}, {'fused ' if dev.type == 'cuda' else ''}AdamW; "
           f"{name}; torch {torch.__version__}, timm {timm.__version__}; {flops / 1e9:.1f} GFLOPs per image per step; "
           f"peak {peak / 1e12 if peak else float('nan'):.0f} TFLOP/s; {a.rounds} interleaved rounds", flush=True)
     t = interleaved(runs, a.rounds, a.warmup)
@@ -132,6 +135,7 @@ def main():
     t.add_argument('--compile', default='both', choices=['off', 'on', 'both'])
     t.add_argument('--peak-tflops', type=float, default=0., help="the chip's dense bf16 peak, if not in PEAK_BF16")
     t.add_argument('--device', default='cuda')
+    t.add_argument('--precision', default='bf16', choices=['bf16', 'fp32'], help='fp32 on a CPU without native bf16')
     c = sub.add_parser('cifar')
     c.add_argument('--data', required=True, help="an ImageFolder copy of CIFAR-10 (or 'synthetic' to test)")
     c.add_argument('--val-size', type=float, default=5000)
