@@ -30,7 +30,7 @@ def sample_images() -> dict:
     return {'astronaut': sk/'astronaut.png', 'chelsea': sk/'chelsea.png', 'coffee': sk/'coffee.png',
             'rocket': sk/'rocket.jpg', 'grace_hopper': mpl/'grace_hopper.jpg'}
 
-# %% ../nbs/01_images.ipynb #0b36a862
+# %% ../nbs/01_images.ipynb #88b85354
 SUBJECTS = {'astronaut': 'person', 'chelsea': 'cat', 'coffee': 'coffee cup', 'rocket': 'rocket',
             'grace_hopper': 'person'}  # what each photograph shows
 
@@ -146,7 +146,7 @@ def shipped_weights(prefix:str='', # e.g. 'blocks.0.attn.': one part of the mode
     sd = load_file(resources.files('vit_nbdev')/'weights'/'cifar10'/'model.safetensors')
     return {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
 
-# %% ../nbs/01_images.ipynb #1a3d4ee8
+# %% ../nbs/01_images.ipynb #be2a610d
 def validation_images(name:str='cifar10', # a shipped model
                      ) -> dict: # 'cat (validation)' -> the image file, by class
     "One image per class from the shipped model `name`'s validation split: images that model never trained on."
