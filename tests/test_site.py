@@ -95,6 +95,13 @@ def test_the_site_carries_its_own_files(site):
     lessons = [p for p in _pages() if p.parent != DOCS and 'embed-amd' in p.read_text()]  # a page one folder down
     for p in lessons: assert f'src="../{offline_site.VENDOR}/' in p.read_text(), p
 
+def test_grading_stays_private(site):
+    "The hidden tests, and what their checks printed, are on no page, as on no student's copy (the source keeps them)."
+    course = [p for p in _pages() if 'check_' in p.read_text() and p.stem != 'exercises']  # pages with an exercise
+    assert len(course) >= 8, course
+    for p in course: assert 'BEGIN HIDDEN TESTS' not in p.read_text() and 'hidden=True' not in p.read_text(), p
+    assert '### BEGIN HIDDEN TESTS' in (ROOT/'nbs'/'04_attention.ipynb').read_text()
+
 def _serve(docs:Path):
     "Serve `docs` on a free localhost port; (the server, its URL, the paths it could not find)."
     missing = []
