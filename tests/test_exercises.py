@@ -4,7 +4,8 @@ message, and a right answer written another way passes."""
 import contextlib, importlib.util, io, json
 from pathlib import Path
 import pytest
-from vit_nbdev.exercises import EXERCISES, ExerciseFailed, write_exercises, solutions, lesson_module, notebook_scope
+from vit_nbdev.exercises import (EXERCISES, COMMON, ExerciseFailed, named_mistakes, write_exercises, solutions,
+                                 lesson_module, notebook_scope)
 
 NBS = Path(__file__).parents[1]/'nbs'
 COURSE = {p.name: json.loads(p.read_text()) for p in sorted(NBS.glob('[0-9][0-9]*_*.ipynb'))}
@@ -73,5 +74,24 @@ def test_a_student_answer(source, gid, mistake, fn):
         assert err is None, out
         return
     assert err is not None and err.mistake == mistake, out
+    if mistake in {m.name for m in COMMON}:  # the same in every exercise: its message carries details
+        assert f'Mistake: {mistake}. ' in out and 'Hint ' in out, out
+        return
     says = next(m.says for m in EXERCISES[gid].mistakes if m.name == mistake)
     assert f'Mistake: {mistake}. {says}' in out and 'Hint ' in out, out
+
+EXERCISE_IDS = sorted({gid for _, gid, _ in SOLVED})
+
+@pytest.mark.parametrize('gid', EXERCISE_IDS)
+def test_the_confusion_table(gid):
+    "Every mistake is written out, and each, run as an answer, is named as itself by the student's own check."
+    ex = EXERCISES[gid]
+    assert all(m.model for m in ex.mistakes), [m.name for m in ex.mistakes if not m.model]
+    table = named_mistakes(ex, hidden=False)
+    assert table == {m.name: m.name for m in ex.mistakes}, table
+
+def test_the_visible_cases_are_general():
+    "No exercise's visible cases are all square grids, single images or one head where the idea has them: spot check."
+    labels = {gid: ' '.join(l for l, _ in EXERCISES[gid].cases) for gid in EXERCISE_IDS}
+    assert 'heads' in labels['attention'] and 'non-square' in labels['resize_pos_embed'], labels
+    assert 'float64' in labels['corrupt'] and '0.7' in labels['corrupt'], labels

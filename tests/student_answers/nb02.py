@@ -35,3 +35,11 @@ ANSWERS = [('patchify', None, loops),
            ('patchify', 'channels first in a patch', channels_first),
            ('patchify', 'reshape without moving axes', straight_reshape),
            ('patchify', 'pixels column by column', pixels_by_column)]
+
+# the course's own function, called or handed in, is recognised
+from vit_nbdev.patches import patchify as course_patchify
+
+def calls_the_course(x, patch_size): return course_patchify(x, patch_size)
+
+ANSWERS += [('patchify', "the course's own function", calls_the_course),
+            ('patchify', "the course's own function", course_patchify)]

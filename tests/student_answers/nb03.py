@@ -64,3 +64,10 @@ ANSWERS = [('embed', None, embed_unfold),
            ('tokens', 'position embeddings forgotten', tokens_no_pos),
            ('tokens', 'class token without its position', tokens_cls_no_pos),
            ('tokens', 'class token not expanded', tokens_not_expanded)]
+
+def tokens_in_place(patch_embeddings, cls_token, pos_embed):  # changes the caller's tensor
+    patch_embeddings += pos_embed[:, 1:]
+    cls = (cls_token + pos_embed[:, :1]).expand(len(patch_embeddings), -1, -1)
+    return torch.cat([cls, patch_embeddings], 1)
+
+ANSWERS += [('tokens', 'input changed in place', tokens_in_place)]

@@ -73,3 +73,25 @@ ANSWERS = [('attention', None, attention_by_hand),
            ('split_heads', 'reshape without moving axes', split_straight_reshape),
            ('split_heads', 'tokens and heads not swapped', split_no_transpose),
            ('split_heads', 'heads interleaved', split_interleaved)]
+
+def attention_over_sqrt_n(q, k, v):
+    A = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(k.shape[-2]), dim=-1)
+    return A @ v, A
+
+def attention_scales_q_in_place(q, k, v):  # right values, but the caller's q is divided
+    q /= math.sqrt(q.shape[-1])
+    A = torch.softmax(q @ k.transpose(-2, -1), dim=-1)
+    return A @ v, A
+
+def attention_half(q, k, v):
+    A = torch.softmax(q.half() @ k.half().transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-1)
+    return A @ v.half(), A
+
+def attention_double(q, k, v):
+    A = torch.softmax(q.double() @ k.double().transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-1)
+    return A @ v.double(), A
+
+ANSWERS += [('attention', 'scaled by sqrt(N)', attention_over_sqrt_n),
+            ('attention', 'input changed in place', attention_scales_q_in_place),
+            ('attention', 'float16 result', attention_half),
+            ('attention', 'float64 result', attention_double)]

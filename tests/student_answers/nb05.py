@@ -29,3 +29,19 @@ ANSWERS = [('block', None, two_steps),
            ('block', 'MLP residual forgotten', no_mlp_residual),
            ('block', 'residual from the normalised input', residual_after_norm),
            ('block', 'the first LayerNorm used twice', norm1_twice)]
+
+def no_attention_residual(z, norm1, attn, norm2, mlp):
+    z_mid = attn(norm1(z))
+    return mlp(norm2(z_mid)) + z_mid
+
+def parallel(z, norm1, attn, norm2, mlp):  # both sub-layers read z
+    return z + attn(norm1(z)) + mlp(norm2(z))
+
+def residual_in_place(z, norm1, attn, norm2, mlp):  # right values, but z is the caller's tensor
+    z += attn(norm1(z))
+    z += mlp(norm2(z))
+    return z
+
+ANSWERS += [('block', 'attention residual forgotten', no_attention_residual),
+            ('block', 'parallel block', parallel),
+            ('block', 'input changed in place', residual_in_place)]

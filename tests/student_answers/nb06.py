@@ -63,3 +63,9 @@ ANSWERS = [('param_count', None, by_parts),
            ('param_count', 'MLP counted as D x D', square_mlp),
            ('param_count', 'MLP size fixed at 4D', table1_mlp),
            ('param_count', 'head forgotten', no_head)]
+
+def by_parts_numpy(img_size, patch_size, embed_dim, depth, num_classes, mlp_ratio=4, in_chans=3):  # right, numpy
+    import numpy as np
+    return np.int64(by_parts(img_size, patch_size, embed_dim, depth, num_classes, mlp_ratio, in_chans))
+
+ANSWERS += [('param_count', None, by_parts_numpy)]

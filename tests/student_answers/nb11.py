@@ -89,3 +89,11 @@ ANSWERS = [('resize_pos_embed', None, transposed),
            ('new_head', 'head of the wrong size', transposed_head),
            ('new_head', 'head not zero-initialised', default_init),
            ('new_head', 'bias left non-zero', weight_only)]
+
+def cls_at_the_end(pos_embed, old_grid, new_grid):
+    D = pos_embed.shape[-1]
+    grid = pos_embed[:, 1:].reshape(1, *old_grid, D).permute(0, 3, 1, 2)
+    grid = F.interpolate(grid, size=new_grid, mode='bicubic', align_corners=False, antialias=True)
+    return torch.cat([grid.permute(0, 2, 3, 1).reshape(1, -1, D), pos_embed[:, :1]], dim=1)
+
+ANSWERS += [('resize_pos_embed', '[class] row moved to the end', cls_at_the_end)]

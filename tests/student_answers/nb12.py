@@ -105,3 +105,17 @@ ANSWERS = [('rollout', None, rollout_loops),
            ('attention_distance', 'distance in patches', distance_in_patches),
            ('attention_distance', 'averaged over the heads too', distance_all_heads),
            ('attention_distance', 'not renormalised without [class]', distance_not_renormalised)]
+
+def distance_cls_query_kept(attns, grid, patch_size):  # [class] dropped as a key, kept as a query at distance 0
+    rows, cols = grid
+    pos = torch.tensor([[r, c] for r in range(rows) for c in range(cols)], dtype=torch.float) * patch_size
+    dist = torch.cdist(pos, pos)
+    dist = torch.cat([torch.zeros(1, len(pos)), dist])  # the [class] query: no place, distance 0
+    out = []
+    for A in attns:
+        a = A[..., 1:]
+        a = a / a.sum(-1, keepdim=True).clamp_min(1e-12)
+        out.append((a * dist).sum(-1).mean((0, 2)))
+    return torch.stack(out)
+
+ANSWERS += [('attention_distance', '[class] kept as a query', distance_cls_query_kept)]

@@ -150,3 +150,22 @@ ANSWERS = [('colour_target', None, colour_loops),
            ('corrupt', 'not a random other patch', corrupt_itself),
            ('corrupt', 'not a random other patch', corrupt_first_patch),
            ('corrupt', 'not a random other patch', corrupt_neighbour)]
+
+def colour_int32(x, patch_size):
+    return colour_bgr(x.flip(1), patch_size).int()
+
+def corrupt_probs_swapped(z, mask_token, ratio=0.5, probs=(0.8, 0.1, 0.1)):
+    B, N, D = z.shape
+    chosen = torch.rand(B, N).argsort(1) < round(ratio * N)
+    return _replace(z, mask_token, chosen, (probs[0], probs[2], probs[1])), chosen
+
+def corrupt_float32_buffer(z, mask_token, ratio=0.5, probs=(0.8, 0.1, 0.1)):
+    B, N, D = z.shape
+    chosen = torch.rand(B, N).argsort(1) < round(ratio * N)
+    out = torch.empty(B, N, D)
+    out[:] = _replace(z, mask_token, chosen, probs)
+    return out, chosen
+
+ANSWERS += [('colour_target', 'int32 classes', colour_int32),
+            ('corrupt', 'probabilities swapped', corrupt_probs_swapped),
+            ('corrupt', 'another dtype', corrupt_float32_buffer)]

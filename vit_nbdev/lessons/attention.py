@@ -10,7 +10,7 @@ __all__ = ['check_attention', 'check_split_heads']
 # %% ../../nbs/lessons/04_attention.ipynb #7d84d9e7
 import torch
 from ..exercises import Exercise, Mistake, randn
-from ..attention import attention
+from ..attention import Attention, attention
 
 # %% ../../nbs/lessons/04_attention.ipynb #8bce8be1
 def _same_keys():  # 3 tokens, D_h = 2, every key the same: each query weighs the 3 values equally
@@ -23,9 +23,10 @@ def _sa(q, k, v, scale, dim=-1):  # a softmax(q k^T * scale) over `dim`, then A 
 check_attention = Exercise('attention', lambda q, k, v: attention(q, k, v),
     cases=[('3 tokens with identical keys, D_h = 2: A is 1/3 everywhere and every output the mean value (1, 1)',
             _same_keys),
-           ('a random batch of 2 sequences, N = 5 tokens, D_h = 4', lambda: tuple(randn(3, 2, 5, 4).unbind(0)))],
+           ('a random batch of 2 sequences, N = 5 tokens, D_h = 4', lambda: tuple(randn(3, 2, 5, 4).unbind(0))),
+           ('batch 2, 3 heads, N = 6, D_h = 8', lambda: tuple(randn(3, 2, 3, 6, 8, seed=3).unbind(0)))],
     hidden=[('one query against 7 keys, D_h = 4', lambda: (randn(1, 4), randn(7, 4, seed=1), randn(7, 4, seed=2))),
-            ('batch 1, 3 heads, N = 6, D_h = 8', lambda: tuple(randn(3, 1, 3, 6, 8, seed=3).unbind(0)))],
+            ('batch 3, 2 heads, N = 11, D_h = 3', lambda: tuple(randn(3, 3, 2, 11, 3, seed=4).unbind(0)))],
     mistakes=[
         Mistake('no 1/sqrt(D_h) scaling', "Your weights are softmax(q k^T), unscaled. The dot product of two random "
                 "D_h-dimensional vectors grows like sqrt(D_h), which pushes the softmax into saturation: eq. (6) "
@@ -37,12 +38,16 @@ check_attention = Exercise('attention', lambda q, k, v: attention(q, k, v),
                 "size of a dot product of two D_h-dimensional vectors.",
                 model=lambda q, k, v: _sa(q, k, v, 1 / q.shape[-1])),
         Mistake('scaled by sqrt(D_h)', "You multiply the scores by sqrt(D_h): eq. (6) divides them by it, to keep them "
-                "of order 1 whatever the head size.", model=lambda q, k, v: _sa(q, k, v, q.shape[-1] ** 0.5))],
+                "of order 1 whatever the head size.", model=lambda q, k, v: _sa(q, k, v, q.shape[-1] ** 0.5)),
+        Mistake('scaled by sqrt(N)', "You divide the scores by the square root of the number of tokens. Eq. (6) "
+                "divides by sqrt(D_h), the head size, the length of the vectors in each dot product, whatever the "
+                "length of the sequence.", model=lambda q, k, v: _sa(q, k, v, k.shape[-2] ** -0.5))],
     hints=["Three steps: the scores of every query with every key, then the weights A, then the weighted sum of the "
            "values. Return both A v and A.",
            "A = softmax(q k^T / sqrt(D_h)) (eq. 6), SA = A v (eq. 7): q k^T is (..., Q, N), one row per query.",
            "Over which axis of the (..., Q, N) scores must the softmax run, so that each query's weights sum to 1? And "
-           "what is D_h in terms of q's shape?"])
+           "what is D_h in terms of q's shape?"],
+    course=(attention,))
 
 # %% ../../nbs/lessons/04_attention.ipynb #cfab9dec
 def _split_heads(qkv, num_heads):  # Attention.split_heads after its linear layer
@@ -79,4 +84,5 @@ check_split_heads = Exercise('split_heads', _split_heads,
            "[q, k, v] = z U_qkv (eq. 5), for all heads at once: the 3D features are q, then k, then v, and each of "
            "those is heads x D_h, head by head, with D_h = D / heads.",
            "Split the last axis into (3, heads, D_h), then ask which order the five axes B, N, 3, heads, D_h must be "
-           "in so that q, k and v each come out as (B, heads, N, D_h)."])
+           "in so that q, k and v each come out as (B, heads, N, D_h)."],
+    course=(Attention.split_heads,))

@@ -37,6 +37,9 @@ check_block = Exercise('block', _block,
     cases=[('attention outputs zeros and the MLP ones, (1, 2, 4): z_l = z + 1',
             lambda: (torch.arange(8.).reshape(1, 2, 4), nn.LayerNorm(4), torch.zeros_like, nn.LayerNorm(4),
                      torch.ones_like)),
+           ('attention outputs ones and the MLP zeros, (2, 3, 4): z_l = z + 1',
+            lambda: (torch.arange(24.).reshape(2, 3, 4), nn.LayerNorm(4), torch.ones_like, nn.LayerNorm(4),
+                     torch.zeros_like)),
            ('a random Block\'s parts, z (2, 5, 8), 2 heads', lambda: _block_parts(2, 5, 8, 2, seed=0))],
     hidden=[('a single token, batch 1, (1, 1, 6), 3 heads', lambda: _block_parts(1, 1, 6, 3, seed=1)),
             ('a longer sequence, (3, 17, 12), 4 heads', lambda: _block_parts(3, 17, 12, 4, seed=2))],
@@ -47,6 +50,12 @@ check_block = Exercise('block', _block,
         Mistake('MLP residual forgotten', "Your block returns MLP(LN(z')) alone: the second residual connection, "
                 "+ z', is missing, so the block's output forgets everything before the MLP.",
                 model=lambda z, n1, a, n2, m: m(n2(a(n1(z)) + z))),
+        Mistake('attention residual forgotten', "Your z' is MSA(LN(z)) alone: the first residual connection, + z, "
+                "is missing, so the block's input reaches its output only through attention.",
+                model=lambda z, n1, a, n2, m: (lambda y: m(n2(y)) + y)(a(n1(z)))),
+        Mistake('parallel block', "Your attention and MLP both read the block's input z, side by side. In ViT they "
+                "run one after the other: the MLP reads z' = MSA(LN(z)) + z, the output of the attention step.",
+                model=lambda z, n1, a, n2, m: z + a(n1(z)) + m(n2(z))),
         Mistake('residual from the normalised input', "Your residual connections add LN(z) instead of z. The skip "
                 "path carries the block's input itself, un-normalised: z' = MSA(LN(z)) + z.",
                 model=lambda z, n1, a, n2, m: (lambda y: m(n2(y)) + n2(y))(a(n1(z)) + n1(z))),
@@ -55,4 +64,5 @@ check_block = Exercise('block', _block,
                 model=lambda z, n1, a, n2, m: (lambda y: m(n1(y)) + y)(a(n1(z)) + z))],
     hints=["Two steps, each 'normalise, apply the sub-layer, add what came in': first attention, then the MLP.",
            "z' = MSA(LN(z)) + z, then z_l = MLP(LN(z')) + z', each LN its own layer (norm1, then norm2).",
-           "In each step, which tensor goes through LayerNorm, and which one is added back unchanged?"])
+           "In each step, which tensor goes through LayerNorm, and which one is added back unchanged?"],
+    course=(Block.forward,))

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from ..exercises import Exercise, Mistake, randn
 from ..patches import patchify
-from ..embedding import prepend_class_token
+from ..embedding import PatchEmbed, prepend_class_token
 
 # %% ../../nbs/lessons/03_embedding.ipynb #08e2c2a4
 def _conv_embed(x, weight, bias, patch_size):  # PatchEmbed.forward with these weights
@@ -55,7 +55,8 @@ check_embed = Exercise('embed', _conv_embed,
            "z = x_p E + b, with x_p (B, N, P^2 C) from patchify and E in R^((P^2 C) x D): column d of E is filter d, "
            "flattened in the same order as a patch.",
            "patchify flattens a patch in (P, P, C) order; the weight's axes are (D, C, P, P). Which axes must move "
-           "before you flatten each filter, and which way round must E be for the product?"])
+           "before you flatten each filter, and which way round must E be for the product?"],
+    course=(PatchEmbed.forward,))
 
 # %% ../../nbs/lessons/03_embedding.ipynb #1939f171
 def _tokens_by_hand():  # B = 2 images of N = 2 patches, D = 3; x_class = -1; E_pos row t = 100 (t + 1)
@@ -84,9 +85,10 @@ check_tokens = Exercise('tokens', lambda z, cls_token, pos_embed: prepend_class_
                 model=lambda z, c, p: torch.cat([c.expand(len(z), -1, -1), z + p[:, 1:]], 1)),
         Mistake('class token not expanded', "torch.cat needs every size but the joined axis to match: the [class] "
                 "token is (1, 1, D), one for the whole batch, but each of the B images needs its own copy in front.",
-                raised='Sizes of tensors must match')],
+                model=lambda z, c, p: torch.cat([c, z], 1) + p, raised='Sizes of tensors must match')],
     hints=["Two steps: a longer sequence with the [class] token in front, then the position embeddings.",
            "z_0 = [x_class; x_p^1 E; ...; x_p^N E] + E_pos, with E_pos in R^((N+1) x D): one row per token, and the "
            "[class] token is token 0.",
            "cls_token is (1, 1, D) but the batch has B images: how do you give every image the same [class] token, and "
-           "which rows of pos_embed go to which tokens?"])
+           "which rows of pos_embed go to which tokens?"],
+    course=(prepend_class_token,))

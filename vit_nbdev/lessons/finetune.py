@@ -13,7 +13,7 @@ from torch import nn
 import torch.nn.functional as F
 from ..exercises import Exercise, Mistake, differ
 from ..embedding import resample_pos_embed
-from ..model import VisionTransformer
+from ..model import VisionTransformer, reset_classifier
 
 # %% ../../nbs/lessons/11_finetune.ipynb #b829f38e
 def _grid_image(pos_embed, grid):  # the patch part of (1, 1 + N, D) as an image (1, D, rows, cols)
@@ -40,6 +40,14 @@ def _whole_sequence_1d(got, args):  # the result is a 1-D interpolation of the w
     return any(differ(got, F.interpolate(seq, size=1 + _n_new(args), mode='linear', align_corners=a).transpose(1, 2))
                is None for a in (False, True))
 
+_BICUBIC = dict(mode='bicubic', align_corners=False, antialias=True)  # the course's interpolation
+
+def _joined(parts): return torch.cat(parts, 1)  # ([class] row, patch rows) -> (1, 1 + N, D)
+
+def _sequence_1d(pos_embed, old, new):  # the whole sequence, [class] included, interpolated as a 1-D signal
+    seq = F.interpolate(pos_embed.transpose(1, 2), size=1 + new[0] * new[1], mode='linear', align_corners=False)
+    return seq.transpose(1, 2)
+
 def _pos_embed(grid, D, seed):
     return torch.randn(1, 1 + grid[0] * grid[1], D, generator=torch.Generator().manual_seed(seed))
 
@@ -47,44 +55,55 @@ def _pos_embed(grid, D, seed):
 check_resize_pos_embed = Exercise('resize_pos_embed', lambda pe, old, new: resample_pos_embed(pe, new, old, 1),
     cases=[('every patch embedding (0, 1, 2), [class] (-1, -1, -1): 2 x 2 -> 3 x 3 repeats them',
             lambda: (torch.tensor([[-1., -1, -1]] + [[0., 1, 2]] * 4)[None], (2, 2), (3, 3))),
-           ('a random table, D = 8: 4 x 4 -> 6 x 6', lambda: (_pos_embed((4, 4), 8, seed=0), (4, 4), (6, 6)))],
-    hidden=[('a non-square grid, D = 5: 2 x 3 -> 5 x 4', lambda: (_pos_embed((2, 3), 5, seed=1), (2, 3), (5, 4))),
-            ('the same grid, 3 x 3 -> 3 x 3: the table comes back as it was',
-             lambda: (_pos_embed((3, 3), 6, seed=2), (3, 3), (3, 3)))],
+           ('a random table, D = 8: 4 x 4 -> 6 x 6', lambda: (_pos_embed((4, 4), 8, seed=0), (4, 4), (6, 6))),
+           ('a non-square grid, D = 5: 2 x 3 -> 5 x 4', lambda: (_pos_embed((2, 3), 5, seed=1), (2, 3), (5, 4)))],
+    hidden=[('the same grid, 3 x 3 -> 3 x 3: the table comes back as it was',
+             lambda: (_pos_embed((3, 3), 6, seed=2), (3, 3), (3, 3))),
+            ('D = 7: 3 x 5 -> 4 x 2', lambda: (_pos_embed((3, 5), 7, seed=3), (3, 5), (4, 2)))],
     mistakes=[
         Mistake('[class] token dropped', "Your result has one position per patch only: the [class] token's embedding, "
                 "the first row, must come back too, in front, as it was.",
+                model=lambda pe, old, new: _resized(pe, old, new, **_BICUBIC),
                 spots=lambda got, args: got.shape[-2] == _n_new(args)),
+        Mistake('[class] row moved to the end', "Your [class] embedding is the last row. It belongs in front, row 0, "
+                "as the [class] token is token 0 of the sequence; the patches' rows follow it.",
+                model=lambda pe, old, new: _joined(_with_cls(pe, old, new, **_BICUBIC)[::-1])),
         Mistake('[class] token interpolated', "Your [class] embedding changed. It has no place in the image, so it "
                 "takes no part in the interpolation: only the patches' embeddings are laid out on the grid and "
-                "resized (e.g. not a 1-D interpolation of the whole sequence).",
+                "resized (e.g. not a 1-D interpolation of the whole sequence).", model=_sequence_1d,
                 spots=lambda got, args: got.shape[-2] == 1 + _n_new(args) and
                       (differ(got[:, 0], args[0][:, 0]) is not None or _whole_sequence_1d(got, args))),
         Mistake('reshape without moving axes', "You reshaped (1, N, D) straight into (1, D, rows, cols). A reshape "
                 "keeps memory order, so each 'channel' of your image is a mix of features from several patches, not "
                 "one feature over the grid: the feature axis has to move, not just the shape change.",
+                model=lambda pe, old, new: _joined(_straight(pe, old, new, **_BICUBIC)),
                 spots=lambda got, args: _is_one_of(got, [_straight(*args, mode=m, align_corners=False, antialias=a)
                                                          for m in ('bicubic', 'bilinear') for a in (True, False)])),
         Mistake('align_corners=True', "You align the corner patches of both grids. This course (like timm) treats "
                 "each embedding as sitting at the centre of its patch of an image whose size is fixed: "
                 "align_corners=False. (Google's JAX code aligns corners, with a linear scipy zoom: another "
                 "convention.)",
+                model=lambda pe, old, new: _joined(_with_cls(pe, old, new, mode='bicubic', align_corners=True)),
                 spots=lambda got, args: _is_one_of(got, [_with_cls(*args, mode=m, align_corners=True, antialias=a)
                                                          for m in ('bicubic', 'bilinear') for a in (True, False)])),
         Mistake('bilinear', "You interpolate bilinearly. The paper only says '2D interpolation' (its JAX code uses a "
                 "linear spline); this course, like timm, interpolates bicubically, a cubic through 4 x 4 neighbours.",
+                model=lambda pe, old, new: _joined(_with_cls(pe, old, new, mode='bilinear', align_corners=False)),
                 spots=lambda got, args: _is_one_of(got, [_with_cls(*args, mode='bilinear', align_corners=False,
                                                                    antialias=a) for a in (True, False)])),
         Mistake('no antialiasing', "Right interpolation, other kernel: without antialias=True, PyTorch's bicubic uses "
                 "the cubic with a = -0.75; the antialiased one (this course's and timm's) PIL's, a = -0.5, even when "
-                "upsampling.", spots=lambda got, args: _is_one_of(got, [_with_cls(*args, mode='bicubic',
+                "upsampling.",
+                model=lambda pe, old, new: _joined(_with_cls(pe, old, new, mode='bicubic', align_corners=False)),
+                spots=lambda got, args: _is_one_of(got, [_with_cls(*args, mode='bicubic',
                                                                                 align_corners=False)]))],
     hints=["Split the table: the [class] row, which stays, and the patch rows, which are an image of D channels on the "
            "old grid.",
            "E_pos (1, 1 + h w, D) -> [class] (1, 1, D) and grid (1, h, w, D) -> image (1, D, h, w) -> resized "
            "(1, D, h', w') -> (1, h' w', D) -> concatenated behind [class].",
            "Which axis of the patch rows is the channel axis of the image you interpolate, and where does "
-           "F.interpolate expect it?"])
+           "F.interpolate expect it?"],
+    course=(resample_pos_embed,), grad=False)
 
 # %% ../../nbs/lessons/11_finetune.ipynb #211f583e
 def _tiny_vit(seed, **kw):  # a small ViT with a random ("trained") head, the same for the same seed
@@ -125,6 +144,14 @@ def _judge_head(got, args):
     if tuple(y.shape) != (2, K) or y.abs().sum() > 0: return f"the logits are {tuple(y.shape)}, not zeros of (2, {K})"
     return None
 
+def _new_head(model, K, keep_pre_logits=False, out=None, zero=('weight', 'bias')):  # a new head, with a slip
+    model.head = nn.Linear(model.pre_logits.fc.out_features if keep_pre_logits and _has_pre_logits(model) else
+                           model.embed_dim, out or K)
+    if not keep_pre_logits: model.pre_logits = nn.Identity()
+    with torch.no_grad():
+        for name in zero: getattr(model.head, name).zero_()
+    return model
+
 def _head_is(got, test):  # the head is a linear layer, and test(head) holds
     return isinstance(h := _head_layer(got), nn.Linear) and bool(test(h))
 
@@ -140,17 +167,20 @@ check_new_head = Exercise('new_head', lambda model, K: model.reset_classifier(K)
     mistakes=[
         Mistake('pre-logits layer kept', "The pre-training head's hidden tanh layer is still there. The paper removes "
                 "the whole pre-trained head, both layers: the new head reads y = LN(z_L^0), D features, directly.",
-                spots=lambda got, args: _has_pre_logits(got)),
+                model=lambda m, K: _new_head(m, K, keep_pre_logits=True), spots=lambda got, args: _has_pre_logits(got)),
         Mistake('head of the wrong size', "Your head is not D x K: it must read the D features of y = LN(z_L^0) and "
                 "give one logit per downstream class, K of them (in_features, out_features).",
+                model=lambda m, K: _new_head(m, K, out=m.head.out_features),
                 spots=lambda got, args: _head_is(got, lambda h: (h.in_features, h.out_features) !=
                                                   (args[0].embed_dim, args[1]))),
         Mistake('head not zero-initialised', "Your new head has random weights (a fresh layer's default "
                 "initialisation). The paper attaches a zero-initialised layer: every logit starts at 0, uniform "
                 "predictions, and no random head sends noise back into the pre-trained encoder at the start.",
+                model=lambda m, K: _new_head(m, K, zero=()),
                 spots=lambda got, args: _head_is(got, lambda h: h.weight.abs().sum() > 0)),
         Mistake('bias left non-zero', "The weight is zero but the bias is not. 'Zero-initialized' is the whole layer: "
                 "with a random bias the logits start unequal, a preference for some classes learned from nothing.",
+                model=lambda m, K: _new_head(m, K, zero=('weight',)),
                 spots=lambda got, args: _head_is(got, lambda h: h.weight.abs().sum() == 0 and h.bias is not None
                                                   and h.bias.abs().sum() > 0))],
     hints=["Which modules make up the pre-trained prediction head, and which of them does the fine-tuning head keep?",
@@ -158,4 +188,4 @@ check_new_head = Exercise('new_head', lambda model, K: model.reset_classifier(K)
            "goes into it directly, no tanh layer in between.",
            "After your function, what are the model's head and pre_logits, what numbers do they hold, and how many "
            "features go in and come out of the head?"],
-    judge=_judge_head)
+    judge=_judge_head, course=(reset_classifier,), pure=False, grad=False)

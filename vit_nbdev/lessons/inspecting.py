@@ -53,13 +53,15 @@ check_rollout = Exercise('rollout', rollout,
                 model=lambda attns: _rolled(attns, lambda A: A.mean(1), newest_left=False)),
         Mistake('heads summed, rows not renormalised', "The rows of your rollout do not sum to 1. Each block's matrix "
                 "must stay a distribution over tokens in every row: average the heads rather than sum them, and "
-                "renormalise the rows of 0.5 A + 0.5 I.", spots=_rows_not_one)],
+                "renormalise the rows of 0.5 A + 0.5 I.", model=lambda attns: _rolled(attns, lambda A: A.sum(1)),
+                spots=_rows_not_one)],
     hints=["Roll out one block at a time: a block mixes the tokens by its attention, and its residual connection "
            "carries each token through unchanged.",
            "Per block l: Ã_l = 0.5 mean_heads(A_l) + 0.5 I, each row divided by its sum; the rollout through all "
            "blocks is Ã_(L-1) ... Ã_1 Ã_0.",
            "Is your product a (B, T, T) matrix whose rows sum to 1? And does the newest block go on the left or the "
-           "right of the product so far?"])
+           "right of the product so far?"],
+    course=(rollout,), grad=False)
 
 # %% ../../nbs/lessons/12_inspecting.ipynb #a8adc000
 def _distance_with(attns, grid, P, drop_cls=True, renorm=True):  # mean attention distance, with a slip
@@ -72,11 +74,22 @@ def _distance_with(attns, grid, P, drop_cls=True, renorm=True):  # mean attentio
         out.append((A * D).sum(-1).mean(dim=(0, 2)))
     return torch.stack(out)
 
+def _class_as_query(attns, grid, P):  # [class] dropped as a key only: its query joins the mean, at distance 0
+    D = F.pad(patch_distances(grid, P), (0, 0, 1, 0))  # (1 + N, N)
+    A = [a[..., 1:] / a[..., 1:].sum(-1, keepdim=True).clamp_min(1e-12) for a in attns]  # [class]'s own row: 0
+    return torch.stack([(a * D).sum(-1).mean(dim=(0, 2)) for a in A])
+
+def _no_class_attention(B, H, grid, seed):  # weights on the patches only: each row already sums to 1 without [class]
+    A = torch.randn(B, H, 1 + grid[0] * grid[1], grid[0] * grid[1], generator=torch.Generator().manual_seed(seed))
+    return F.pad(A.softmax(-1), (1, 0))
+
 check_attention_distance = Exercise('attention_distance', mean_attention_distance,
     cases=[('uniform attention over a 2 x 2 grid, P = 4: each query averages 0, 4, 4 and 4√2 px',
             lambda: ([torch.full((1, 1, 5, 5), 0.2)], (2, 2), 4)),
            ('random weights: 2 blocks of (2, 3, 7, 7), a 2 x 3 grid, P = 16',
-            lambda: ([_softmaxed(2, 3, 7, 7, seed=s) for s in (1, 2)], (2, 3), 16))],
+            lambda: ([_softmaxed(2, 3, 7, 7, seed=s) for s in (1, 2)], (2, 3), 16)),
+           ('no attention on [class]: a 3 x 2 grid, 2 images, 2 heads, P = 8',
+            lambda: ([_no_class_attention(2, 2, (3, 2), seed=4)], (3, 2), 8))],
     hidden=[('every patch attends to itself: 0 px', lambda: ([torch.eye(10).repeat(2, 2, 1, 1)], (3, 3), 8)),
             ('half of each row on [class], batch 1, a 3 x 1 grid, P = 1', lambda: (
                 [0.5 * _softmaxed(1, 2, 4, 4, seed=3) + 0.5 * torch.eye(4)[0]], (3, 1), 1))],
@@ -91,6 +104,9 @@ check_attention_distance = Exercise('attention_distance', mean_attention_distanc
         Mistake('averaged over the heads too', "You averaged over the heads as well. Figure 7 shows one distance per "
                 "head and block: average over the images and the query patches only.",
                 model=lambda attns, grid, P: _distance_with(attns, grid, P).mean(1)),
+        Mistake('[class] kept as a query', "You dropped the [class] token as a key but kept it as a query: its row "
+                "joins your mean with a distance of 0, so the means come out too small. The [class] token has no "
+                "place in the image: average over the N patch queries only (rows 1 to N).", model=_class_as_query),
         Mistake('not renormalised without [class]', "Once the [class] token's column is dropped, a query's weights "
                 "over the patches sum to less than 1, so your distances come out too small. Renormalise each query's "
                 "weights over the patches to sum to 1.",
@@ -101,4 +117,5 @@ check_attention_distance = Exercise('attention_distance', mean_attention_distanc
            "where p_i = P (row_i, col_i) is patch i's position in pixels and a_ij its attention to patch j, "
            "renormalised over the patches so that Σ_j a_ij = 1.",
            "Which of the T = 1 + N tokens has no position in the image, and what do a row's remaining weights sum to "
-           "once it is dropped?"])
+           "once it is dropped?"],
+    course=(mean_attention_distance,), grad=False)

@@ -58,4 +58,4 @@ check_param_count = Exercise('param_count', _param_count,
            "A linear layer from a to b has a b + b parameters; a LayerNorm over D has 2D; E_pos is (N + 1) x D with "
            "N = (H/P)^2; one block has MSA (q, k, v and the output projection) and the MLP (D -> mlp_ratio D -> D).",
            "Which tensors in eqs. (1) and (4) are not inside a linear layer, and how big is each?"],
-    rtol=0, atol=0)
+    rtol=0, atol=0, course=(VisionTransformer.__init__,))

@@ -11,7 +11,7 @@ __all__ = ['check_colour_target', 'check_corrupt']
 import torch
 import torch.nn.functional as F
 from ..exercises import Exercise, Mistake, differ
-from ..mpp import corrupt, mpp_targets
+from ..mpp import colour_classes, corrupt, mpp_targets
 
 # %% ../../nbs/lessons/14_mpp.ipynb #d557775b
 def _uniform(*shape, seed=0): return torch.rand(*shape, generator=torch.Generator().manual_seed(seed)) * 2 - 1
@@ -55,7 +55,7 @@ check_colour_target = Exercise('colour_target', lambda x, P: mpp_targets(x, P, '
     mistakes=[
         Mistake('quantised before the mean', "You quantised each pixel and then averaged over the patch. The target "
                 "is the 3-bit *mean* colour: the patch's mean colour first, then that one colour cut into 8 levels "
-                "per channel.", spots=_quantised_first),
+                "per channel.", model=lambda x, P: _colour_targets(x, P, 'levels, floor'), spots=_quantised_first),
         Mistake('blue most significant', "Your classes read the channels as blue, green, red. Red is the most "
                 "significant digit of the base-8 class number: pure red is class 448, pure blue 7.",
                 model=lambda x, P: _colour_targets(x, P, rgb=False)),
@@ -64,13 +64,15 @@ check_colour_target = Exercise('colour_target', lambda x, P: mpp_targets(x, P, '
                 "half as wide as the others.", model=lambda x, P: _colour_targets(x, P, levels='round7')),
         Mistake('[-1, 1] taken for [0, 1]', "The images are normalised to [-1, 1], but you cut that range as if it "
                 "were [0, 1], so every channel below 0 falls in level 0 (or below). Bring the mean colour back to "
-                "[0, 1] first.", spots=lambda got, args: any(differ(got, _colour_targets(*args, to01=False, levels=l))
+                "[0, 1] first.", model=lambda x, P: _colour_targets(x, P, to01=False),
+                spots=lambda got, args: any(differ(got, _colour_targets(*args, to01=False, levels=l))
                                                              is None for l in ('floor8', 'floor8 unclamped')))],
     hints=["Two steps per patch: its mean colour (one value per channel), then that colour as one of 8 x 8 x 8 "
            "classes.",
            "With m the patch's mean of a channel in [-1, 1]: v = (m + 1) / 2 in [0, 1], level = min(⌊8 v⌋, 7); "
            "class = 64 level_red + 8 level_green + level_blue.",
-           "Which comes first, the mean or the quantisation? What level does v = 0.99 get, and v = 0.01?"])
+           "Which comes first, the mean or the quantisation? What level does v = 0.99 get, and v = 0.01?"],
+    course=(mpp_targets, colour_classes), grad=False)
 
 # %% ../../nbs/lessons/14_mpp.ipynb #e2117419
 def _embeddings(B, N, D, seed, dtype=torch.float32):  # seeds torch's global generator too: the draws are repeatable
@@ -133,40 +135,78 @@ def _not_random_other(got, args):  # replaced by itself (so counted as unchanged
     return bool((kept & chosen).sum() / n > probs[2] + 4.5 * (probs[2] * (1 - probs[2]) / n) ** 0.5 + 1e-9
                 and len(swapped) / n < probs[1]) or _fixed_source(swapped, same, z.shape[1])
 
-def _uneven(got, args): return len(got[1].sum(1).unique()) > 1  # images with different numbers of chosen patches
+def _near(share, p, n): return abs(share - p) <= 4.5 * (p * (1 - p) / n) ** 0.5 + 1e-9  # within 4.5 std errors
+
+def _swapped(got, args):  # as many unchanged as 'another patch' should be, and the other way round
+    kept, masked, swapped, same = _outcome(got, args)
+    chosen, probs = got[1], args[3]
+    n = int(chosen.sum())
+    return probs[1] != probs[2] and _near(len(swapped) / n, probs[2], n) and _near(int((kept & chosen).sum()) / n,
+                                                                                  probs[1], n)
+
+def _uneven(got, args):  # images with different numbers of chosen patches (one image: not the number asked for)
+    counts = got[1].sum(1)
+    return len(counts.unique()) > 1 or len(counts) == 1 and int(counts[0]) != round(args[2] * args[0].shape[1])
 
 def _total(args): return len(args[0]) * round(args[2] * args[0].shape[1])  # chosen patches in the batch
+
+def _choose(B, N, ratio, how):  # which patches are corrupted: exactly per image, per batch, or a coin toss each
+    if how == 'coin': return torch.rand(B, N) < ratio
+    if how == 'batch': return (torch.rand(B * N).argsort().argsort() < B * round(ratio * N)).reshape(B, N)
+    return torch.rand(B, N).argsort(1).argsort(1) < round(ratio * N)
+
+def _corrupt_with(z, m, ratio, probs, how='image', other=None, invert=False):  # a corruption, with a slip
+    B, N, D = z.shape
+    chosen, u = _choose(B, N, ratio, how), torch.rand(B, N)
+    to_mask, to_other = chosen & (u < probs[0]), chosen & (u >= probs[0]) & (u < probs[0] + probs[1])
+    own = torch.arange(B * N).reshape(B, N)  # other=None: a random other patch; a number: the one that far on
+    src = (own + (torch.randint(1, B * N, (B, N)) if other is None else other)) % (B * N)
+    out = torch.where(to_other[..., None], z.reshape(B * N, D)[src], z)
+    out = torch.where(to_mask[..., None], m.to(z.dtype).expand_as(z), out)
+    return out, ~chosen if invert else chosen
 
 # %% ../../nbs/lessons/14_mpp.ipynb #b3030503
 check_corrupt = Exercise('corrupt', corrupt,
     cases=[('probs (1, 0, 0): every chosen patch becomes [mask]; z (8, 16, 3)',
             lambda: (*_embeddings(8, 16, 3, seed=0), 0.5, (1., 0., 0.))),
-           ('80 / 10 / 10 on z (32, 64, 8)', lambda: (*_embeddings(32, 64, 8, seed=1), 0.5, (0.8, 0.1, 0.1)))],
-    hidden=[('one image of 9 patches, ratio 1/3, float64', lambda: (*_embeddings(1, 9, 5, 2, torch.float64), 1 / 3,
-                                                                    (0.8, 0.1, 0.1))),
-            ('ratio 1, probs (0, 1, 0): every patch replaced by another; z (2, 6, 4)',
-             lambda: (*_embeddings(2, 6, 4, seed=3), 1., (0., 1., 0.)))],
+           ('80 / 10 / 10 on z (32, 64, 8)', lambda: (*_embeddings(32, 64, 8, seed=1), 0.5, (0.8, 0.1, 0.1))),
+           ('one image of 9 patches, ratio 1/3, float64', lambda: (*_embeddings(1, 9, 5, 2, torch.float64), 1 / 3,
+                                                                   (0.8, 0.1, 0.1))),
+           ('ratio 1, probs (0, 1, 0): every patch replaced by another; z (2, 6, 4)',
+            lambda: (*_embeddings(2, 6, 4, seed=3), 1., (0., 1., 0.))),
+           ('probs (0.2, 0.7, 0.1) on z (16, 32, 4)', lambda: (*_embeddings(16, 32, 4, seed=4), 0.5, (0.2, 0.7, 0.1)))],
+    hidden=[('ratio 1/4, 80 / 10 / 10 on z (3, 20, 6)', lambda: (*_embeddings(3, 20, 6, seed=5), 0.25,
+                                                                 (0.8, 0.1, 0.1)))],
     judge=_judge_corrupt,
     mistakes=[
         Mistake('chosen mask inverted', "The patches that changed are the ones your mask says were *not* chosen. "
                 "Return True for the corrupted patches: they are the ones the loss is taken on.",
+                model=lambda z, m, ratio, probs: _corrupt_with(z, m, ratio, probs, invert=True),
                 spots=lambda got, args: bool(((got[0] != args[0]).any(-1) <= ~got[1]).all() and
                                              ((got[0] != args[0]).any(-1) & ~got[1]).any())),
         Mistake('a share of the whole batch', "Your images have different numbers of chosen patches, though the "
                 "batch's total is right. The paper corrupts 50% of each image's patch embeddings: draw the half "
-                "per image.", spots=lambda got, args: _uneven(got, args) and int(got[1].sum()) == _total(args)),
+                "per image.", model=lambda z, m, ratio, probs: _corrupt_with(z, m, ratio, probs, 'batch'),
+                spots=lambda got, args: _uneven(got, args) and int(got[1].sum()) == _total(args)),
         Mistake('a coin toss per patch', "Your images have different numbers of chosen patches: a coin toss per patch "
                 "corrupts 50% only on average. Choose exactly round(ratio N) patches of each image, a random subset.",
-                spots=_uneven),
+                model=lambda z, m, ratio, probs: _corrupt_with(z, m, ratio, probs, 'coin'), spots=_uneven),
         Mistake('every chosen patch masked', "All your chosen patches became [mask]. Of the chosen, only 80% do; 10% "
                 "take a random other patch's embedding and 10% stay as they are, so that the model cannot tell from "
                 "its input which patches it will be asked about.",
+                model=lambda z, m, ratio, probs: _corrupt_with(z, m, ratio, (1., 0., 0.)),
                 spots=lambda got, args: bool(got[1].any() and (got[0][got[1]] == args[1]).all())),
+        Mistake('probabilities swapped', "Your shares of 'another patch' and 'unchanged' are the other way round: "
+                "probs is ([mask], a random other patch, unchanged), in that order; with probs[1] = 0.7 about 70% of "
+                "the chosen patches take another patch's embedding.",
+                model=lambda z, m, ratio, p: _corrupt_with(z, m, ratio, (p[0], p[2], p[1])), spots=_swapped),
         Mistake('not a random other patch', "Your 'random other patch' is the patch itself or one at a fixed place. It "
-                "must be another patch embedding, drawn at random for each replaced patch.", spots=_not_random_other)],
+                "must be another patch embedding, drawn at random for each replaced patch.",
+                model=lambda z, m, ratio, probs: _corrupt_with(z, m, ratio, probs, other=1), spots=_not_random_other)],
     hints=["Two random draws: first which patches of each image are corrupted (exactly that share of each image's), "
            "then, for each of them, which of the three things happens to it.",
            "k = round(ratio · N) chosen per image, a random subset; each chosen patch independently: [mask] with "
            "probability probs[0], a random other patch's embedding with probs[1], unchanged with probs[2].",
            "Is your count per image exact, or only right on average? Can your 'other' patch turn out to be the "
-           "patch itself?"])
+           "patch itself?"],
+    course=(corrupt,))

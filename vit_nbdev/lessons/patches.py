@@ -39,4 +39,5 @@ check_patchify = Exercise('patchify', patchify,
            "x in R^(H x W x C) -> x_p in R^(N x (P^2 C)), N = HW/P^2: patch (i, j) is the tile at rows iP..iP+P-1 "
            "and columns jP..jP+P-1, flattened in (P, P, C) order, at position i (W/P) + j.",
            "Split H into (H/P, P) and W into (W/P, P). Which order must the six axes B, C, H/P, P, W/P, P be in "
-           "before the final flatten?"])
+           "before the final flatten?"],
+    course=(patchify,))
