@@ -66,9 +66,13 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument('--top', type=int, default=3, help='how many classes per image')
     es = sub.add_parser('exercises', help="write the students' notebooks and the teacher's key",
                         description="Write one student notebook per course notebook (solutions replaced by `# YOUR "
-                        "CODE HERE`, hidden checks removed, outputs cleared) and teacher_key.md into OUT.")
+                        "CODE HERE`, hidden checks removed, outputs cleared) into OUT, and the teacher's key beside "
+                        "it, OUT-teacher-key.md.")
     es.add_argument('out', help='a new or empty folder: nothing in it is written over')
     es.add_argument('--notebooks', nargs='+', help='course notebooks, e.g. 02_patches.ipynb (default: all)')
+    es.add_argument('--key', help="where the teacher's key goes (default: beside OUT); never inside what students get")
+    es.add_argument('--nbgrader', action='store_true', help="write nbgrader's source notebooks instead: solutions and "
+                    "hidden checks kept, the docs site's options and outputs removed (no key: they hold it)")
     return p
 
 # %% ../nbs/16_cli.ipynb #86ecf5cd
@@ -117,8 +121,11 @@ def main(argv:list|None=None):
             if errors: sys.exit('vit-nbdev predict: error: ' + '\nvit-nbdev predict: error: '.join(errors))
             return
         if a.command == 'exercises':
-            paths = write_exercises(a.out, a.notebooks)
-            return print(f"Wrote {len(paths) - 1} student notebooks and {paths[-1].name} to {a.out}")
+            paths = write_exercises(a.out, a.notebooks, a.key, a.nbgrader)
+            n = len(paths) - (not a.nbgrader)
+            what = f"{n} {'nbgrader source' if a.nbgrader else 'student'} notebook{'s' * (n > 1)}"
+            key = '' if a.nbgrader else f"\nWrote the teacher's key to {paths[-1]}"
+            return print(f"Wrote {what} to {a.out}{key}")
         if a.command == 'evaluate':
             res = evaluate_checkpoint(a.checkpoint, a.data, a.data_root, a.test, a.batch_size, a.device)
             return print(json.dumps(res))

@@ -8,7 +8,7 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/exercises.html.md"""
 __all__ = ['EXERCISES', 'ATTEMPTS', 'IN_PLACE', 'FLOAT64', 'HALF', 'INT32', 'OTHER_DTYPE', 'DEVICE', 'COURSE_OWN', 'COMMON',
            'SOLUTION', 'HIDDEN', 'STUB', 'differ', 'ExerciseFailed', 'Mistake', 'Exercise', 'randn', 'named_mistakes',
            'student_source', 'student_notebook', 'course_dir', 'lesson_module', 'solutions', 'notebook_scope',
-           'write_exercises']
+           'nbgrader_source', 'write_exercises']
 
 # %% ../nbs/00_exercises.ipynb #a7abe049
 import ast, contextlib, copy, importlib, importlib.util, inspect, io, json, numbers, re, sys
@@ -384,26 +384,49 @@ def _key_section(name:str, nb:dict) -> str:
         out.append(f"## {name}: `{gid}`\n\nIts check names these mistakes: {named}.\n\n```python\n{body}\n```\n")
     return '\n'.join(out)
 
-def write_exercises(out:str|Path, # the folder to write into (made if missing)
-                    names:list|None=None, # course notebook file names; None: all the numbered ones
-                   ) -> list: # the files written
-    "Write the students' notebooks, and `teacher_key.md` with the solutions, into `out`, overwriting nothing."
-    src, out = course_dir(), Path(out)
-    names = names or sorted(p.name for p in src.glob('[0-9][0-9]*_*.ipynb'))
-    course = {p.name for p in src.glob('[0-9][0-9]*_*.ipynb')}  # plain names only: nothing is written outside out
-    if (missing := [n for n in names if n not in course]):
+def nbgrader_source(nb:dict) -> dict:
+    "A course notebook (as JSON) as nbgrader's source: solutions and hidden tests kept; outputs and docs options gone."
+    nb = copy.deepcopy(nb)
+    for c in nb['cells']:
+        if c['cell_type'] != 'code': continue
+        c['source'] = _without_docs_options(''.join(c['source'])).splitlines(keepends=True)
+        c['outputs'], c['execution_count'] = [], None
+    return nb
+
+def _key_path(out:Path) -> Path: # beside the students' folder: class/ -> class-teacher-key.md
+    o = out.resolve() if out.name in ('', '..') else out
+    return o.parent/f'{o.name}-teacher-key.md'
+
+def _course_notebooks(names:list|None) -> dict: # file name -> notebook (JSON), every name checked first
+    src = course_dir()
+    course = sorted(p.name for p in src.glob('[0-9][0-9]*_*.ipynb'))  # plain names only: nothing is written outside
+    if (missing := [n for n in names or [] if n not in course]):
         raise FileNotFoundError(f"No course notebook {', '.join(map(repr, missing))} in {src}: names are like "
                                 "02_patches.ipynb")
+    return {n: json.loads((src/n).read_text()) for n in names or course}
+
+def write_exercises(out:str|Path, # the folder for the students' notebooks (made if missing)
+                    names:list|None=None, # course notebook file names; None: all the numbered ones
+                    key:str|Path|None=None, # the teacher's key; None: beside `out` (class/ -> class-teacher-key.md)
+                    nbgrader:bool=False, # write nbgrader's source notebooks instead (they hold the key themselves)
+                   ) -> list: # the files written, the key last
+    "Write the students' notebooks into `out`, the teacher's key beside it (or nbgrader's sources); overwrite nothing."
+    out = Path(out)
+    nbs = _course_notebooks(names)  # all read before anything is written
     if out.exists() and not out.is_dir(): raise FileExistsError(f"{out} is a file: write into a new folder.")
-    paths = [out/n for n in names] + [out/'teacher_key.md']
-    if (there := [p.name for p in paths if p.exists()]):
-        raise FileExistsError(f"{out} already has {', '.join(there)}: write into a new folder (students' work may be "
-                              "in these files; nothing was written).")
-    nbs = {n: json.loads((src/n).read_text()) for n in names}  # all read before anything is written
+    key = None if nbgrader else Path(key) if key else _key_path(out)
+    paths = [out/n for n in nbs] + ([key] if key else [])
+    if (there := [str(p) for p in paths if p.exists()]):
+        raise FileExistsError(f"Already there: {', '.join(there)}. Write into a new folder (students' work may be in "
+                              "these files; nothing was written).")
     out.mkdir(parents=True, exist_ok=True)
-    key = ["# Teacher's key\n\nThe solutions of the course's exercises, as the course notebooks hold them.\n"]
     for n, nb in nbs.items():
-        (out/n).write_text(json.dumps(student_notebook(nb), indent=1, ensure_ascii=False) + '\n')
-        if solutions(nb): key.append(_key_section(n, nb))
-    (out/'teacher_key.md').write_text('\n'.join(key))
+        (out/n).write_text(json.dumps((nbgrader_source if nbgrader else student_notebook)(nb), indent=1,
+                                      ensure_ascii=False) + '\n')
+    if key:
+        sections = [_key_section(n, nb) for n, nb in nbs.items() if solutions(nb)]
+        key.parent.mkdir(parents=True, exist_ok=True)
+        key.write_text('\n'.join(["# Teacher's key\n\nThe solutions of the course's exercises, as the course "
+                                  "notebooks hold them.\n", *sections]))
     return paths
+

@@ -49,6 +49,11 @@ def tokens_cls_no_pos(patch_embeddings, cls_token, pos_embed):
     z = patch_embeddings + pos_embed[:, 1:]
     return torch.cat([cls_token.repeat(B, 1, 1), z], dim=1)
 
+def tokens_pos_first_rows(patch_embeddings, cls_token, pos_embed):  # "the patches take E_pos's first N rows"
+    B, N, D = patch_embeddings.shape
+    z = patch_embeddings + pos_embed[:, :N]
+    return torch.cat([cls_token.expand(B, 1, D), z], dim=1)
+
 def tokens_not_expanded(patch_embeddings, cls_token, pos_embed):
     return torch.cat([cls_token, patch_embeddings], dim=1) + pos_embed
 
@@ -63,6 +68,7 @@ ANSWERS = [('embed', None, embed_unfold),
            ('tokens', 'class position added twice', tokens_cls_pos_twice),
            ('tokens', 'position embeddings forgotten', tokens_no_pos),
            ('tokens', 'class token without its position', tokens_cls_no_pos),
+           ('tokens', 'E_pos rows off by one', tokens_pos_first_rows),
            ('tokens', 'class token not expanded', tokens_not_expanded)]
 
 def tokens_in_place(patch_embeddings, cls_token, pos_embed):  # changes the caller's tensor

@@ -83,6 +83,9 @@ check_tokens = Exercise('tokens', lambda z, cls_token, pos_embed: prepend_class_
         Mistake('class token without its position', "Only the patches got position embeddings. In the paper's 1-D "
                 "E_pos, (N + 1) x D, the [class] token has a row too, row 0: add it to the whole sequence.",
                 model=lambda z, c, p: torch.cat([c.expand(len(z), -1, -1), z + p[:, 1:]], 1)),
+        Mistake('E_pos rows off by one', "Patch i got row i - 1 of E_pos: the first N rows went to the patches. Row 0 "
+                "is the [class] token's, as it is token 0; patch i is token i and gets row i. Prepend first, then add "
+                "the whole table.", model=lambda z, c, p: torch.cat([c.expand(len(z), -1, -1), z + p[:, :-1]], 1)),
         Mistake('class token not expanded', "torch.cat needs every size but the joined axis to match: the [class] "
                 "token is (1, 1, D), one for the whole batch, but each of the B images needs its own copy in front.",
                 model=lambda z, c, p: torch.cat([c, z], 1) + p, raised='Sizes of tensors must match')],
