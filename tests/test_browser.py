@@ -82,7 +82,7 @@ def test_explorer_in_browser(lab):
         cells = page.locator('.jp-Notebook .jp-Cell')
         # the cell's index from the file: JupyterLab renders only the cells near the view
         sources = [''.join(c['source']) for c in json.loads((ROOT/'nbs'/'13_explorer.ipynb').read_text())['cells']]
-        idx = next(i for i, s in enumerate(sources) if 'explorer = attention_explorer(model)' in s)
+        idx = next(i for i, s in enumerate(sources) if 'explorer = attention_explorer(model' in s)
         cells.first.click()
         for _ in range(idx + 1): page.keyboard.press('Shift+Enter'); page.wait_for_timeout(200)
         cell = cells.nth(idx)
