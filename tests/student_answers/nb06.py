@@ -1,4 +1,6 @@
-"Answers to notebook 06's exercise as students write them: one right, and the typical mistakes its check names."
+"Answers to notebook 06's exercises as students write them: right ones, and the typical mistakes their checks name."
+import torch
+import torch.nn.functional as F
 
 def by_parts(img_size, patch_size, embed_dim, depth, num_classes, mlp_ratio=4, in_chans=3):  # right
     D = embed_dim
@@ -69,3 +71,120 @@ def by_parts_numpy(img_size, patch_size, embed_dim, depth, num_classes, mlp_rati
     return np.int64(by_parts(img_size, patch_size, embed_dim, depth, num_classes, mlp_ratio, in_chans))
 
 ANSWERS += [('param_count', None, by_parts_numpy)]
+
+def head_by_cases(z, norm, head, pool):  # right: normalise every token, then pool, then the head
+    z = norm(z)
+    if pool == 'token':
+        y = z[:, 0]
+    else:
+        y = z.mean(dim=1)
+    return head(y)
+
+def head_functional(z, norm, head, pool):  # right: torch.nn.functional, the sum over tokens divided by T
+    z = F.layer_norm(z, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
+    y = z.select(1, 0) if pool == 'token' else z.sum(1) / z.shape[1]
+    return F.linear(y, head.weight, head.bias)
+
+def head_last_token(z, norm, head, pool):
+    z = norm(z)
+    return head(z[:, -1] if pool == 'token' else z.mean(1))
+
+def head_always_average(z, norm, head, pool):  # the [class] token averaged with the patches
+    return head(norm(z).mean(dim=1))
+
+def head_skips_first(z, norm, head, pool):  # treats token 0 as a [class] token in 'avg' too
+    z = norm(z)
+    return head(z[:, 0]) if pool == 'token' else head(z[:, 1:].mean(1))
+
+def head_always_token(z, norm, head, pool):
+    return head(norm(z)[:, 0])
+
+def head_no_norm(z, norm, head, pool):
+    y = z[:, 0] if pool == 'token' else z.mean(1)
+    return head(y)
+
+def head_norm_after_pool(z, norm, head, pool):
+    y = z[:, 0] if pool == 'token' else z.mean(1)
+    return head(norm(y))
+
+def head_every_token(z, norm, head, pool):
+    return head(norm(z))
+
+ANSWERS += [('head', None, head_by_cases),
+            ('head', None, head_functional),
+            ('head', 'last token', head_last_token),
+            ('head', 'average including the [class] token', head_always_average),
+            ('head', 'first patch left out of the average', head_skips_first),
+            ('head', "'avg' read as the [class] token", head_always_token),
+            ('head', 'final LayerNorm forgotten', head_no_norm),
+            ('head', 'LayerNorm after pooling', head_norm_after_pool),
+            ('head', 'head on every token', head_every_token)]
+
+def forward_steps(x, patch_embed, cls_token, pos_embed, blocks, norm, head):  # right: eqs. (1)-(4) in order
+    patches = patch_embed(x)
+    cls = cls_token.expand(x.shape[0], -1, -1)
+    z = torch.cat([cls, patches], dim=1) + pos_embed
+    for block in blocks:
+        z = block(z)
+    return head(norm(z[:, 0]))  # LN works token by token: normalising the [class] row alone is the same
+
+def forward_by_index(x, patch_embed, cls_token, pos_embed, blocks, norm, head):  # right: repeat, index loop
+    B = len(x)
+    z = torch.cat((cls_token.repeat(B, 1, 1), patch_embed(x)), 1)
+    z = z + pos_embed.expand(B, -1, -1)
+    for i in range(len(blocks)):
+        z = blocks[i](z)
+    return head(norm(z))[:, 0]
+
+def forward_pos_first(x, patch_embed, cls_token, pos_embed, blocks, norm, head):
+    z = patch_embed(x) + pos_embed[:, :-1]  # sliced to fit the N patches
+    z = torch.cat([cls_token.expand(len(x), -1, -1), z], dim=1)
+    for blk in blocks: z = blk(z)
+    return head(norm(z)[:, 0])
+
+def forward_pos_patches(x, patch_embed, cls_token, pos_embed, blocks, norm, head):
+    z = patch_embed(x) + pos_embed[:, 1:]
+    z = torch.cat([cls_token.expand(len(x), -1, -1), z], dim=1)
+    for blk in blocks: z = blk(z)
+    return head(norm(z)[:, 0])
+
+def forward_no_pos(x, patch_embed, cls_token, pos_embed, blocks, norm, head):
+    z = torch.cat([cls_token.expand(len(x), -1, -1), patch_embed(x)], dim=1)
+    for blk in blocks: z = blk(z)
+    return head(norm(z)[:, 0])
+
+def forward_no_cls(x, patch_embed, cls_token, pos_embed, blocks, norm, head):  # average pooling instead
+    z = patch_embed(x) + pos_embed[:, 1:]
+    for blk in blocks: z = blk(z)
+    return head(norm(z).mean(dim=1))
+
+def forward_no_norm(x, patch_embed, cls_token, pos_embed, blocks, norm, head):
+    z = torch.cat([cls_token.expand(len(x), -1, -1), patch_embed(x)], dim=1) + pos_embed
+    for blk in blocks: z = blk(z)
+    return head(z[:, 0])
+
+def forward_reversed(x, patch_embed, cls_token, pos_embed, blocks, norm, head):
+    z = torch.cat([cls_token.expand(len(x), -1, -1), patch_embed(x)], dim=1) + pos_embed
+    for blk in reversed(blocks): z = blk(z)
+    return head(norm(z)[:, 0])
+
+def forward_last_block(x, patch_embed, cls_token, pos_embed, blocks, norm, head):
+    z = torch.cat([cls_token.expand(len(x), -1, -1), patch_embed(x)], dim=1) + pos_embed
+    z = blocks[-1](z)
+    return head(norm(z)[:, 0])
+
+def forward_cls_from_end(x, patch_embed, cls_token, pos_embed, blocks, norm, head):
+    z = torch.cat([cls_token.expand(len(x), -1, -1), patch_embed(x)], dim=1) + pos_embed
+    for blk in blocks: z = blk(z)
+    return head(norm(z)[:, -1])
+
+ANSWERS += [('forward', None, forward_steps),
+            ('forward', None, forward_by_index),
+            ('forward', 'E_pos added before the [class] token', forward_pos_first),
+            ('forward', 'E_pos on the patches only', forward_pos_patches),
+            ('forward', 'E_pos forgotten', forward_no_pos),
+            ('forward', '[class] token not prepended', forward_no_cls),
+            ('forward', 'final LayerNorm forgotten', forward_no_norm),
+            ('forward', 'blocks in reverse order', forward_reversed),
+            ('forward', 'only the last block', forward_last_block),
+            ('forward', '[class] token read from the end', forward_cls_from_end)]
