@@ -169,3 +169,49 @@ def corrupt_float32_buffer(z, mask_token, ratio=0.5, probs=(0.8, 0.1, 0.1)):
 ANSWERS += [('colour_target', 'int32 classes', colour_int32),
             ('corrupt', 'probabilities swapped', corrupt_probs_swapped),
             ('corrupt', 'another dtype', corrupt_float32_buffer)]
+
+# mpp_loss
+
+def mpp_loss_loops(logits, targets, mask):  # right: patch by patch
+    total, count = 0., 0
+    for b in range(targets.shape[0]):
+        for i in range(targets.shape[1]):
+            if mask[b, i]:
+                total = total - logits[b, i + 1].log_softmax(-1)[targets[b, i]]
+                count += 1
+    return total / count
+
+def mpp_loss_nll(logits, targets, mask):  # right: log-softmax and nll_loss on the flattened patches
+    lp = F.log_softmax(logits[:, 1:], dim=-1).reshape(-1, 512)
+    keep = mask.reshape(-1)
+    return F.nll_loss(lp[keep], targets.reshape(-1)[keep])
+
+def mpp_loss_all_patches(logits, targets, mask):
+    out = logits[:, 1:]
+    return F.cross_entropy(out.reshape(-1, out.shape[-1]), targets.reshape(-1))
+
+def mpp_loss_sum_over_n(logits, targets, mask):
+    losses = F.cross_entropy(logits[:, 1:].transpose(1, 2), targets, reduction='none')  # (B, N)
+    return (losses * mask).sum() / losses.numel()
+
+def mpp_loss_with_cls(logits, targets, mask):
+    N = targets.shape[1]
+    return F.cross_entropy(logits[:, :N][mask], targets[mask])
+
+def mpp_loss_mse(logits, targets, mask):
+    onehot = torch.zeros(targets.shape + (512,))
+    onehot.scatter_(-1, targets[..., None], 1.)
+    return ((logits[:, 1:][mask] - onehot[mask]) ** 2).mean()
+
+def mpp_loss_misaligned(logits, targets, mask):
+    out = logits[:, 1:][mask]
+    t = targets.transpose(0, 1)[mask.transpose(0, 1)]
+    return F.cross_entropy(out, t)
+
+ANSWERS += [('mpp_loss', None, mpp_loss_loops),
+            ('mpp_loss', None, mpp_loss_nll),
+            ('mpp_loss', 'every patch', mpp_loss_all_patches),
+            ('mpp_loss', 'divided by all patches', mpp_loss_sum_over_n),
+            ('mpp_loss', '[class] token kept', mpp_loss_with_cls),
+            ('mpp_loss', 'MSE, not cross-entropy', mpp_loss_mse),
+            ('mpp_loss', 'targets misaligned', mpp_loss_misaligned)]

@@ -7,7 +7,7 @@ Docs: https://vit-nbdev.github.io/vit_nbdev/lessons/train.html.md"""
 # %% auto #0
 __all__ = ['check_train_step', 'StepExercise']
 
-# %% ../../nbs/lessons/10_train.ipynb #24e77c4b
+# %% ../../nbs/lessons/10_train.ipynb #c22fa4cc
 import copy, math
 import torch
 import torch.nn.functional as F
@@ -15,7 +15,7 @@ from torch import nn
 from ..exercises import Exercise, Mistake, differ
 from ..train import lr_factor
 
-# %% ../../nbs/lessons/10_train.ipynb #a94790fb
+# %% ../../nbs/lessons/10_train.ipynb #4d92721e
 def _observed(fn):  # the step as the check sees it: the loss, the lr set, and the weights and gradients after it
     if not callable(fn) or getattr(fn, '_observed', False): return fn
     def step(model, optimizer, x, y, *rest):
@@ -31,7 +31,7 @@ def _observed(fn):  # the step as the check sees it: the loss, the lr set, and t
     step._observed = True
     return step
 
-# %% ../../nbs/lessons/10_train.ipynb #aa13aef2
+# %% ../../nbs/lessons/10_train.ipynb #92b69c3d
 def _train_step(model, optimizer, x, y, step, total_steps, warmup, base_lr):  # one step of `train`'s loop
     for g in optimizer.param_groups: g['lr'] = base_lr * lr_factor(step, warmup, total_steps)
     loss = F.cross_entropy(model(x), y)
@@ -47,7 +47,7 @@ def _no_warmup(s, T, w): return _cos(s / T)
 def _off_by_one(s, T, w): return s / w if s < w else _cos((s - w) / max(1, T - w))
 def _decay_from_0(s, T, w): return (s + 1) / w if s < w else _cos(s / T)
 
-# %% ../../nbs/lessons/10_train.ipynb #87a75feb
+# %% ../../nbs/lessons/10_train.ipynb #bc356d4b
 def _clip_each(params):
     for p in params: nn.utils.clip_grad_norm_(p, 1.)
 
@@ -64,7 +64,7 @@ def _step_with(lr=_right, zero=True, clip='before'):  # the step with this lr ru
         return loss
     return _observed(step)
 
-# %% ../../nbs/lessons/10_train.ipynb #e7ba59a9
+# %% ../../nbs/lessons/10_train.ipynb #95928a32
 def _case(sizes, B, step, total_steps, warmup, base_lr=0.1, seed=0):
     g = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng():
@@ -77,7 +77,7 @@ def _case(sizes, B, step, total_steps, warmup, base_lr=0.1, seed=0):
     y = torch.randint(0, sizes[-1], (B,), generator=g)
     return model, optimizer, x, y, step, total_steps, warmup, base_lr
 
-# %% ../../nbs/lessons/10_train.ipynb #b3ea01fa
+# %% ../../nbs/lessons/10_train.ipynb #4bbd14fd
 _PARTS = ('the loss you return', 'the learning rate you set', 'the weights after your step',
           'the gradients left in `.grad` after your step')
 
@@ -93,7 +93,7 @@ class StepExercise(Exercise):
 
 _reference = _observed(_train_step)
 
-# %% ../../nbs/lessons/10_train.ipynb #c1637177
+# %% ../../nbs/lessons/10_train.ipynb #3863b114
 check_train_step = StepExercise('train_step', _reference,
     cases=[('step 0, the first of 3 warmup steps of 10: lr = base_lr / 3; Linear 5 -> 3, batch 4',
             lambda: _case((5, 3), 4, 0, 10, 3)),
