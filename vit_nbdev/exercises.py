@@ -329,12 +329,14 @@ def student_source(src:str) -> str:
     "A cell's code as students get it: each solution replaced by a stub, hidden tests removed."
     return _without_docs_options(HIDDEN.sub('', SOLUTION.sub(lambda m: STUB.format(m.group(1)), src))).rstrip('\n')
 
-def student_notebook(nb:dict) -> dict:
+def student_notebook(nb:dict, # a course notebook (as JSON)
+                     source:Callable=student_source, # what becomes of each code cell's source
+                    ) -> dict:
     "A course notebook (as JSON) as students get it: stubs for solutions, no hidden tests, no outputs."
     nb = copy.deepcopy(nb)
     for c in nb['cells']:
         if c['cell_type'] != 'code': continue
-        c['source'] = student_source(''.join(c['source'])).splitlines(keepends=True)
+        c['source'] = source(''.join(c['source'])).splitlines(keepends=True)
         c['outputs'], c['execution_count'] = [], None
         if re.search(r'^#\|\s*hide\s*$', ''.join(c['source']), re.M):  # hidden on the docs site: folded in JupyterLab
             c['metadata'].setdefault('jupyter', {})['source_hidden'] = True
@@ -386,12 +388,7 @@ def _key_section(name:str, nb:dict) -> str:
 
 def nbgrader_source(nb:dict) -> dict:
     "A course notebook (as JSON) as nbgrader's source: solutions and hidden tests kept; outputs and docs options gone."
-    nb = copy.deepcopy(nb)
-    for c in nb['cells']:
-        if c['cell_type'] != 'code': continue
-        c['source'] = _without_docs_options(''.join(c['source'])).splitlines(keepends=True)
-        c['outputs'], c['execution_count'] = [], None
-    return nb
+    return student_notebook(nb, source=_without_docs_options)
 
 def _key_path(out:Path) -> Path: # beside the students' folder: class/ -> class-teacher-key.md
     o = out.resolve() if out.name in ('', '..') else out
