@@ -1,7 +1,7 @@
 """Every exercise of the course: the students' stub fails with 'not implemented yet', the course's solution passes
 (hidden checks too), each typical mistake, written as a student would (tests/student_answers), fails with its own
 message, and a right answer written another way passes."""
-import contextlib, importlib.util, io, json
+import contextlib, importlib.util, io, json, re
 from pathlib import Path
 import pytest
 from vit_nbdev.exercises import (EXERCISES, COMMON, ExerciseFailed, named_mistakes, write_exercises, solutions,
@@ -10,6 +10,7 @@ from vit_nbdev.exercises import (EXERCISES, COMMON, ExerciseFailed, named_mistak
 NBS = Path(__file__).parents[1]/'nbs'
 COURSE = {p.name: json.loads(p.read_text()) for p in sorted(NBS.glob('[0-9][0-9]*_*.ipynb'))}
 LESSONS = {n: lesson_module(nb) for n, nb in COURSE.items()}  # the course's checks: importing them fills EXERCISES
+COURSE_INDEX = json.loads((NBS/'index.ipynb').read_text())
 SOLVED = [(n, gid, src) for n, nb in COURSE.items() for gid, src in solutions(nb)]
 
 def _answers():
@@ -39,6 +40,8 @@ def test_the_course_has_its_exercises():
     assert len(SOLVED) >= 12, [g for _, g, _ in SOLVED]
     assert len({g for _, g, _ in SOLVED}) == len(SOLVED), 'grade ids must be unique'
     for _, gid, _ in SOLVED: assert len(EXERCISES[gid].mistakes) >= 3, gid
+    said = re.search(r'\((\d+) in all', ''.join(c for cell in COURSE_INDEX['cells'] for c in cell['source']))
+    assert said and int(said[1]) == len(SOLVED), 'the README counts the exercises: update it'
 
 @pytest.mark.parametrize('notebook,gid,src', SOLVED, ids=[g for _, g, _ in SOLVED])
 def test_the_solution_passes(notebook, gid, src):

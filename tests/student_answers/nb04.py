@@ -95,3 +95,38 @@ ANSWERS += [('attention', 'scaled by sqrt(N)', attention_over_sqrt_n),
             ('attention', 'input changed in place', attention_scales_q_in_place),
             ('attention', 'float16 result', attention_half),
             ('attention', 'float64 result', attention_double)]
+
+# merge_heads: (B, heads, Q, D_h) -> (B, Q, D), then the output projection
+def merge_by_permute(x, weight, bias):  # right: move the heads next to D_h, flatten, then F.linear
+    B, H, Q, Dh = x.shape
+    return F.linear(x.permute(0, 2, 1, 3).reshape(B, Q, H * Dh), weight, bias)
+
+def merge_with_einsum(x, weight, bias):  # right: the projection as a sum over heads of each head's slice of U_msa
+    B, H, Q, Dh = x.shape
+    U = weight.T.reshape(H, Dh, -1)  # rows of U_msa, head by head
+    return torch.einsum('bhqd,hde->bqe', x, U) + bias
+
+def merge_straight_reshape(x, weight, bias):
+    B, H, Q, Dh = x.shape
+    return x.reshape(B, Q, H * Dh) @ weight.T + bias
+
+def merge_interleaved(x, weight, bias):
+    B, H, Q, Dh = x.shape
+    return torch.stack(x.unbind(1), dim=-1).reshape(B, Q, H * Dh) @ weight.T + bias
+
+def merge_no_projection(x, weight, bias):
+    return x.transpose(1, 2).flatten(2)
+
+def merge_weight_as_given(x, weight, bias):
+    return x.transpose(1, 2).flatten(2) @ weight + bias
+
+def merge_no_bias(x, weight, bias):
+    return x.transpose(1, 2).flatten(2) @ weight.T
+
+ANSWERS += [('merge_heads', None, merge_by_permute),
+            ('merge_heads', None, merge_with_einsum),
+            ('merge_heads', 'heads reshaped without transpose', merge_straight_reshape),
+            ('merge_heads', 'features interleaved', merge_interleaved),
+            ('merge_heads', 'projection forgotten', merge_no_projection),
+            ('merge_heads', 'weight untransposed', merge_weight_as_given),
+            ('merge_heads', 'bias forgotten', merge_no_bias)]

@@ -184,6 +184,19 @@ def mean_pooled(images, state_dict, num_heads):  # averages the patches, as in A
         z = z + mlp(layer_norm(z, sd, p + 'norm2'), sd, p)
     return dense(layer_norm(z[:, 1:].mean(dim=1), sd, 'norm'), sd, 'head')
 
+def scaled_by_width(images, state_dict, num_heads):  # attention written once more, over sqrt(D)
+    sd = state_dict
+    D = sd['cls_token'].shape[-1]
+    z = embed(images.float() / 127.5 - 1, sd)
+    for i in range(n_blocks(sd)):
+        p = f'blocks.{i}.'
+        qkv = dense(layer_norm(z, sd, p + 'norm1'), sd, p + 'attn.qkv')
+        q, k, v = (heads_of(t, num_heads) for t in qkv.chunk(3, -1))
+        A = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(D), dim=-1)
+        z = z + dense((A @ v).transpose(1, 2).flatten(2), sd, p + 'attn.proj')
+        z = z + mlp(layer_norm(z, sd, p + 'norm2'), sd, p)
+    return dense(layer_norm(z[:, 0], sd, 'norm'), sd, 'head')
+
 def course_model(images, state_dict, num_heads):  # the course's VisionTransformer itself
     from vit_nbdev.model import VisionTransformer
     sd = state_dict
@@ -204,4 +217,5 @@ ANSWERS = [('vit', None, assembled),
            ('vit', 'pixels in [0, 1]', to_tensor_pixels),
            ('vit', 'ImageNet mean and std', imagenet_pixels),
            ('vit', 'average of the patch tokens', mean_pooled),
+           ('vit', 'scores scaled by sqrt(D)', scaled_by_width),
            ('vit', "the course's own function", course_model)]

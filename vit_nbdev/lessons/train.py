@@ -88,7 +88,7 @@ def _judge(got, args):  # which of the step's effects differs from the course's,
         if (why := differ(g, w)): return f"{part}: {why}"
 
 class StepExercise(Exercise):
-    "An exercise whose function takes a training step: checked on what the step leaves behind (see `_observed`)."
+    "An exercise whose function takes a training step: checked on what the step leaves behind (see _observed)."
     def __call__(self, fn, hidden:bool=False): return Exercise.__call__(self, _observed(fn), hidden)
 
 _reference = _observed(_train_step)

@@ -56,7 +56,7 @@ def _split(qkv, heads, layout): # q, k, v (B, heads, N, D_h) from the fused qkv 
     if layout == 'D_h-major': return tuple(t.reshape(B, N, -1, heads).permute(0, 3, 1, 2) for t in qkv.chunk(3, -1))
     return qkv.reshape(B, N, 3, heads, -1).permute(2, 0, 3, 1, 4).unbind(0)  # timm's: [q; k; v], each head-major
 
-def _written(eps=1e-6, gelu='none', layout='timm', final=True, pixels=normalize, pool='token'):
+def _written(eps=1e-6, gelu='none', layout='timm', final=True, pixels=normalize, pool='token', width=False):
     "The whole forward pass, eqs. (1)-(4), in plain torch ops; one detail changed makes a mistake."
     def vit(images, sd, num_heads):
         lin = lambda x, n: F.linear(x, sd[n + '.weight'], sd[n + '.bias'])
@@ -67,7 +67,8 @@ def _written(eps=1e-6, gelu='none', layout='timm', final=True, pixels=normalize,
         for i in range(_depth(sd)):
             b = f'blocks.{i}.'
             q, k, v = _split(lin(ln(z, b + 'norm1'), b + 'attn.qkv'), num_heads, layout)
-            a = (q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5).softmax(-1) @ v
+            d = z.shape[-1] if width else q.shape[-1]  # width: the mistake of dividing by sqrt(D), not sqrt(D_h)
+            a = (q @ k.transpose(-2, -1) / d ** 0.5).softmax(-1) @ v
             z = z + lin(a.transpose(1, 2).flatten(2), b + 'attn.proj')
             z = z + lin(F.gelu(lin(ln(z, b + 'norm2'), b + 'mlp.fc1'), approximate=gelu), b + 'mlp.fc2')
         y = z[:, 0] if pool == 'token' else z[:, 1:].mean(1)
@@ -109,6 +110,9 @@ check_vit = Exercise('vit', _vit, judge=_judge, rtol=0, atol=1e-4,
                 "every k-th feature. Head h owns the contiguous features h D_h ... (h + 1) D_h - 1: "
                 "`unflatten(-1, (heads, D_h))`, then the heads axis before the tokens.",
                 model=_written(layout='D_h-major')),
+        Mistake('scores scaled by sqrt(D)', "Your attention divides the scores by sqrt(D), the model's width. Each "
+                "head's dot products are over its own D_h = D / heads features: eq. (6) divides by sqrt(D_h), so "
+                "your softmax is too flat.", model=_written(width=True)),
         Mistake('final LayerNorm forgotten', "Your head reads z_L^0 as the last block left it. Eq. (4) normalises "
                 "it first: y = LN(z_L^0), with the state dict's own `norm.weight` and `norm.bias`, then `head`.",
                 model=_written(final=False)),
