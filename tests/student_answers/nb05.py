@@ -98,6 +98,9 @@ def mlp_gelu_last(x, fc1, fc2):
 def mlp_gelu_twice(x, fc1, fc2):
     return F.gelu(fc2(F.gelu(fc1(x))))
 
+def mlp_relu_on_output(x, fc1, fc2):  # the MLP's output through a ReLU
+    return torch.relu(fc2(F.gelu(fc1(x))))
+
 def mlp_tanh(x, fc1, fc2):
     h = fc1(x)
     return fc2(0.5 * h * (1 + torch.tanh(math.sqrt(2 / math.pi) * (h + 0.044715 * h ** 3))))
@@ -120,6 +123,7 @@ ANSWERS += [('layernorm', None, layernorm_var_mean),
             ('mlp', 'ReLU instead of GELU', mlp_relu),
             ('mlp', 'activation after fc2', mlp_gelu_last),
             ('mlp', 'activation after fc2', mlp_gelu_twice),
+            ('mlp', 'activation after fc2', mlp_relu_on_output),
             ('mlp', 'tanh GELU', mlp_tanh),
             ('mlp', 'no activation', mlp_linear),
             ('mlp', 'residual inside the MLP', mlp_with_residual)]

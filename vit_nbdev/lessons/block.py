@@ -94,10 +94,11 @@ def _random_mlp(shape, hidden, seed):  # tokens, then D -> hidden -> D, fc1's ou
     D = shape[-1]
     return randn(*shape, seed=seed), _linear(D, hidden, seed + 1, scale=3.), _linear(hidden, D, seed + 2)
 
-def _spots_act_after(got, args):  # GELU after fc2: moved there, or after both layers
+def _spots_act_after(got, args):  # GELU or ReLU after fc2 (moved there, or after both layers)
     x, fc1, fc2 = args
-    return any(isinstance(got, torch.Tensor) and got.shape == x.shape and torch.allclose(got, y, rtol=1e-4, atol=1e-5)
-               for y in (F.gelu(fc2(fc1(x))), F.gelu(fc2(F.gelu(fc1(x))))))
+    hidden = [fc1(x), F.gelu(fc1(x)), F.relu(fc1(x))]
+    return isinstance(got, torch.Tensor) and got.shape == x.shape and any(
+        torch.allclose(got, act(fc2(h)), rtol=1e-4, atol=1e-5) for act in (F.gelu, F.relu) for h in hidden)
 
 check_mlp = Exercise('mlp', _mlp,
     cases=[('fc1 and fc2 the identity, x = (-3, -1, 0, 1, 2): the output is GELU(x)', _identity_layers),
@@ -108,8 +109,9 @@ check_mlp = Exercise('mlp', _mlp,
         Mistake('ReLU instead of GELU', "Your non-linearity is ReLU, which zeroes every negative input. \"The MLP "
                 "contains two layers with a GELU non-linearity\": GELU(x) = x Phi(x) lets small negative values "
                 "through (GELU(-1) = -0.159).", model=lambda x, fc1, fc2: fc2(F.relu(fc1(x)))),
-        Mistake('activation after fc2', "Your output goes through GELU after fc2. The MLP is Linear, GELU, Linear: "
-                "its output, added to the residual stream, must be free to take any value, negative ones too.",
+        Mistake('activation after fc2', "Your output goes through a non-linearity after fc2. The MLP is Linear, "
+                "GELU, Linear: its output, added to the residual stream, must be free to take any value, negative "
+                "ones too.",
                 model=lambda x, fc1, fc2: F.gelu(fc2(F.gelu(fc1(x)))), spots=_spots_act_after),
         Mistake('tanh GELU', "You used GELU's tanh approximation (F.gelu(x, approximate='tanh'), the JAX reference's "
                 "choice). This exercise asks for the exact one, x Phi(x) with the normal distribution's CDF "
