@@ -41,8 +41,8 @@ def shipped_recipe() -> TrainConfig:
 
 def with_epochs(cfg:TrainConfig, epochs:int, low_share:float) -> TrainConfig:
     "The recipe stretched or shrunk to `epochs`, keeping the share of them spent below full resolution."
-    low = max(1, round(epochs * low_share)) if cfg.low_res else 0
-    return replace(cfg, epochs=epochs, low_res_epochs=min(low, epochs - 1) if low else 0)
+    low = min(max(1, round(epochs * low_share)), epochs - 1) if cfg.low_res else 0
+    return replace(cfg, epochs=epochs, low_res_epochs=low, low_res=cfg.low_res if low else 0)  # 1 epoch: full size
 
 def fit_budget(cfg:TrainConfig, budget:float, n_train:int, n_classes:int, low_share:float) -> tuple:
     "The most epochs whose training FLOPs stay within `budget`: (config, its run_flops)."

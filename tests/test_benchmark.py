@@ -86,6 +86,17 @@ def test_recipe_ablation_quick_and_resumed(tmp_path):
     assert again.returncode == 0 and '== ' not in again.stdout  # nothing trained again
     assert [l for l in again.stdout.splitlines() if l.startswith('| ')] == table
 
+def test_recipe_stretched_to_any_number_of_epochs():
+    "A budget of one epoch trains it at full size (no low-resolution phase is left); longer ones keep the share."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('recipe', ROOT/'benchmarks'/'recipe.py')
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    base = recipe.shipped_recipe()  # 29 epochs, 18 of them at 16 px
+    one, ten = (recipe.with_epochs(base, n, base.low_res_epochs / base.epochs) for n in (1, 10))
+    assert (one.epochs, one.low_res, one.low_res_epochs) == (1, 0, 0)
+    assert (ten.epochs, ten.low_res, ten.low_res_epochs) == (10, base.low_res, round(10 * 18 / 29))
+
 def test_gpu_script_on_cpu_tiny(tmp_path):
     "The GPU script's two parts, at tiny sizes on the CPU (no GPU here): a table, and the attention distances."
     env = {**os.environ, 'OMP_NUM_THREADS': '1'}
