@@ -97,6 +97,19 @@ def test_recipe_stretched_to_any_number_of_epochs():
     assert (one.epochs, one.low_res, one.low_res_epochs) == (1, 0, 0)
     assert (ten.epochs, ten.low_res, ten.low_res_epochs) == (10, base.low_res, round(10 * 18 / 29))
 
+def test_processes_benchmark_prints_table():
+    "Three ways to spend 2 cores on one run, each run once on synthetic data; the ratios are to the first row."
+    r = subprocess.run([sys.executable, ROOT/'benchmarks'/'processes.py', '--quick', '--rounds', '1', '--cores', '2'],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    rows = [l.split('|') for l in r.stdout.splitlines() if l.startswith('| ') and 'img/s' not in l and '---' not in l]
+    assert [row[1].strip() for row in rows] == ['1 process x 2 threads, batch 16',
+                                                '2 processes x 1 thread, batch 8 each (DDP)',
+                                                '1 process x 2 threads, batch 32'], r.stdout
+    medians = [float(row[3]) for row in rows]
+    assert all(m > 0 for m in medians)
+    for row, m in zip(rows, medians): assert abs(float(row[4]) - m / medians[0]) < 0.002, row
+
 def test_gpu_script_on_cpu_tiny(tmp_path):
     "The GPU script's two parts, at tiny sizes on the CPU (no GPU here): a table, and the attention distances."
     env = {**os.environ, 'OMP_NUM_THREADS': '1'}
