@@ -69,6 +69,7 @@ def _number_differ(got, want, rtol:float, atol:float) -> str|None: # Python and 
     if isinstance(want, numbers.Integral) and not isinstance(got, numbers.Integral):
         return f"{got!r} is a {type(got).__name__}: a count is a whole number, an int (a `/` where `//` belongs?)"
 
+# %% ../nbs/00_exercises.ipynb #87582bef
 def differ(got, # your result
            want, # the expected result: a tensor, a number, or a tuple of them
            rtol:float=1e-4, atol:float=1e-5, # how close counts as equal
@@ -262,6 +263,7 @@ def _report(self, bad:list, total:int):
     if len(bad) == 1: self.fail(bad[0].label, _sentence(bad[0].why))
     self.fail(f"{len(bad)} of {total} checks", '\n  '.join(f"On {r.label}: {r.why.rstrip('.')}." for r in bad))
 
+# %% ../nbs/00_exercises.ipynb #45cbf068
 @patch_to(Exercise)
 def fail(self, label:str, why:str, mistake:Mistake|None=None, hint:bool=True):
     "Print the diagnosis and the next hint, then raise `ExerciseFailed`."
